@@ -1,0 +1,2 @@
+export { buildConfig, ConfigError, type Env, expandEnv, loadConfigFile } from "./load.js";
+export type { GatewayConfig, GatewayConfigInput, NodeConfig } from "./schema.js";

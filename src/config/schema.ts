@@ -1,0 +1,98 @@
+import { z } from "zod";
+
+const regionCode = z
+  .string()
+  .regex(/^[a-z0-9-]+$/i, "must be a region code such as 'fra' or 'eu-west-1'")
+  .transform((code) => code.toLowerCase());
+const latitude = z.number().min(-90).max(90);
+const longitude = z.number().min(-180).max(180);
+
+/** A place given either as a region code or as coordinates (both is allowed: coordinates win). */
+const locationFields = {
+  region: regionCode.optional(),
+  lat: latitude.optional(),
+  lon: longitude.optional(),
+};
+
+function bothOrNeither(value: { lat?: number | undefined; lon?: number | undefined }, ctx: z.RefinementCtx) {
+  if ((value.lat === undefined) !== (value.lon === undefined)) {
+    ctx.addIssue({ code: "custom", message: "lat and lon must be given together", path: ["lat"] });
+  }
+}
+
+const nodeSchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must contain only letters, digits, '_', '.' and '-'"),
+    url: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, "")),
+    ...locationFields,
+    api_key: z.string().min(1).optional(),
+    models: z.array(z.string().min(1)).min(1).optional(),
+    /** Concurrent requests the node can run; read from /props when omitted. */
+    slots: z.number().int().min(1).max(4096).optional(),
+  })
+  .superRefine(bothOrNeither);
+
+const serverSchema = z.strictObject({
+  host: z.string().min(1).default("0.0.0.0"),
+  port: z.number().int().min(0).max(65535).default(8080),
+  body_limit_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
+  /** While waiting for the first token, an SSE comment goes out this often (edge proxies drop silent sockets). */
+  keepalive_interval_ms: z.number().int().min(50).default(5000),
+  /** How long the whole answer may take before the gateway gives up on it. */
+  request_timeout_ms: z.number().int().min(100).default(600_000),
+});
+
+const healthSchema = z.strictObject({
+  interval_ms: z.number().int().min(50).default(2000),
+  timeout_ms: z.number().int().min(10).default(1500),
+  /** Consecutive failed probes before a healthy node is taken out of rotation. */
+  unhealthy_threshold: z.number().int().min(1).default(3),
+  /** Consecutive good probes before a down node is put back. */
+  healthy_threshold: z.number().int().min(1).default(2),
+});
+
+const upstreamSchema = z.strictObject({
+  /** Upper bound on sockets per node; the pool never caps streams below the node's slots. */
+  max_connections_per_node: z.number().int().min(1).default(256),
+  connect_timeout_ms: z.number().int().min(10).default(5000),
+  keepalive_timeout_ms: z.number().int().min(100).default(30_000),
+});
+
+const routingSchema = z.strictObject({
+  strategy: z.enum(["round-robin"]).default("round-robin"),
+});
+
+const storeSchema = z.strictObject({
+  redis_url: z.string().min(1).optional(),
+  key_prefix: z.string().default("fleetgate:"),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.default(serverSchema.parse({})),
+  location: z.strictObject(locationFields).superRefine(bothOrNeither).optional(),
+  regions: z.record(regionCode, z.strictObject({ lat: latitude, lon: longitude })).default({}),
+  health: healthSchema.default(healthSchema.parse({})),
+  upstream: upstreamSchema.default(upstreamSchema.parse({})),
+  routing: routingSchema.default(routingSchema.parse({})),
+  store: storeSchema.default(storeSchema.parse({})),
+  nodes: z
+    .array(nodeSchema)
+    .default([])
+    .superRefine((nodes, ctx) => {
+      const seen = new Set<string>();
+      nodes.forEach((node, index) => {
+        if (seen.has(node.id)) {
+          ctx.addIssue({ code: "custom", message: `duplicate node id '${node.id}'`, path: [index, "id"] });
+        }
+        seen.add(node.id);
+      });
+    }),
+});
+
+export type GatewayConfigInput = z.input<typeof configSchema>;
+export type GatewayConfig = z.output<typeof configSchema>;
+export type NodeConfig = GatewayConfig["nodes"][number];

@@ -1,0 +1,135 @@
+/**
+ * The one way errors reach clients. Every error carries a stable `code` that clients can branch on,
+ * the HTTP status and the OpenAI error `type`, so the http layer renders them all the same way.
+ */
+export type OpenAIErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "server_error"
+  | "service_unavailable_error"
+  | "upstream_error"
+  | "timeout_error";
+
+export interface GatewayErrorOptions {
+  status: number;
+  code: string;
+  type: OpenAIErrorType;
+  param?: string | null;
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly type: OpenAIErrorType;
+  readonly param: string | null;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message: string, options: GatewayErrorOptions) {
+    super(message, { cause: options.cause });
+    this.name = "GatewayError";
+    this.status = options.status;
+    this.code = options.code;
+    this.type = options.type;
+    this.param = options.param ?? null;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** Named constructors keep status, type and code consistent wherever an error is raised. */
+export const errors = {
+  invalidJson: (detail: string) =>
+    new GatewayError(`Request body is not valid JSON: ${detail}`, {
+      status: 400,
+      code: "invalid_json",
+      type: "invalid_request_error",
+    }),
+  invalidRequest: (message: string, param: string | null) =>
+    new GatewayError(message, { status: 400, code: "invalid_request", type: "invalid_request_error", param }),
+  bodyTooLarge: (limitBytes: number) =>
+    new GatewayError(`Request body exceeds the limit of ${limitBytes} bytes`, {
+      status: 413,
+      code: "request_too_large",
+      type: "invalid_request_error",
+    }),
+  unsupportedMediaType: (got: string | undefined) =>
+    new GatewayError(`Content-Type must be application/json, got ${got ? `'${got}'` : "none"}`, {
+      status: 415,
+      code: "unsupported_media_type",
+      type: "invalid_request_error",
+    }),
+  routeNotFound: (method: string, path: string) =>
+    new GatewayError(`No route for ${method} ${path}`, {
+      status: 404,
+      code: "route_not_found",
+      type: "not_found_error",
+    }),
+  modelNotFound: (model: string) =>
+    new GatewayError(`The model '${model}' is not served by any healthy node`, {
+      status: 404,
+      code: "model_not_found",
+      type: "not_found_error",
+      param: "model",
+    }),
+  noHealthyNode: (retryAfterSeconds: number) =>
+    new GatewayError("No healthy inference node is available", {
+      status: 503,
+      code: "no_healthy_node",
+      type: "service_unavailable_error",
+      retryAfterSeconds,
+    }),
+  upstreamUnreachable: (nodeId: string, cause: unknown) =>
+    new GatewayError(`Node '${nodeId}' could not be reached`, {
+      status: 502,
+      code: "upstream_unreachable",
+      type: "upstream_error",
+      cause,
+    }),
+  upstreamTimeout: (nodeId: string, phase: string) =>
+    new GatewayError(`Node '${nodeId}' timed out (${phase})`, {
+      status: 504,
+      code: "upstream_timeout",
+      type: "timeout_error",
+    }),
+  upstreamMalformed: (nodeId: string, detail: string) =>
+    new GatewayError(`Node '${nodeId}' sent a malformed response: ${detail}`, {
+      status: 502,
+      code: "upstream_malformed_response",
+      type: "upstream_error",
+    }),
+  streamInterrupted: (nodeId: string, detail: string) =>
+    new GatewayError(`The stream from node '${nodeId}' broke off before completion: ${detail}`, {
+      status: 502,
+      code: "stream_interrupted",
+      type: "upstream_error",
+    }),
+  shuttingDown: () =>
+    new GatewayError("The gateway is shutting down", {
+      status: 503,
+      code: "shutting_down",
+      type: "service_unavailable_error",
+      retryAfterSeconds: 1,
+    }),
+  internal: (cause: unknown) =>
+    new GatewayError("Internal gateway error", {
+      status: 500,
+      code: "internal_error",
+      type: "server_error",
+      cause,
+    }),
+} as const;
+
+export function toGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : errors.internal(err);
+}
+
+/** Dotted path of a schema issue, with array indices in brackets: `messages[0].role`. */
+export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  return path
+    .map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`))
+    .join("");
+}

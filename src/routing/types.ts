@@ -1,0 +1,65 @@
+import type { LatLon } from "../geo/index.js";
+
+/**
+ * What routing sees of one node: a plain, immutable value taken from the fleet registry at the moment
+ * of the decision. Policies read nothing else, so a benchmark can replay decisions without sockets.
+ */
+export interface NodeView {
+  readonly id: string;
+  readonly models: readonly string[];
+  /** Region code, when the node was configured with one. */
+  readonly region: string | undefined;
+  readonly location: LatLon | undefined;
+  /** Requests this gateway has in flight to the node right now. */
+  readonly inFlight: number;
+  /** Parallel slots (llama-server `total_slots`); undefined until learned from /props or config. */
+  readonly slotsTotal: number | undefined;
+  /** Slots busy and requests deferred, as last read from /slots and /metrics. */
+  readonly slotsBusy: number;
+  readonly deferred: number;
+  /** Decaying averages of what this gateway observed; undefined before the first observation. */
+  readonly ttftMs: number | undefined;
+  readonly interTokenMs: number | undefined;
+  readonly prefillTokensPerSec: number | undefined;
+  readonly rttMs: number | undefined;
+  /** Share of recent requests that failed through the node's fault, 0..1. */
+  readonly errorRate: number;
+}
+
+export interface FleetSnapshot {
+  /** Only nodes that passed the hard health filters: healthy and not excluded by a breaker. */
+  readonly nodes: readonly NodeView[];
+  /** Monotonic milliseconds at which the snapshot was taken. */
+  readonly now: number;
+}
+
+/** What routing knows of the request. */
+export interface RequestFeatures {
+  readonly model: string;
+  readonly promptTokens: number;
+  readonly maxTokens: number;
+  readonly stream: boolean;
+  /** Stable key of the conversation's leading part (system prompt, first messages), for prefix affinity. */
+  readonly prefixKey: string | undefined;
+  /** The node that served this conversation last, when remembered (its slot likely holds the prefix). */
+  readonly rememberedNode: string | undefined;
+  /** Where latency is measured from: the client when routing is client-relative, else this gateway. */
+  readonly origin: LatLon | undefined;
+  /** Regions the request may use (data residency); undefined means any. */
+  readonly allowedRegions: ReadonlySet<string> | undefined;
+}
+
+export interface RouteDecision {
+  /** Eligible nodes, best first. Failover walks this list in order. */
+  readonly ranked: readonly NodeView[];
+  /** Short reason for the pick, sent to clients in `x-fleetgate-route` (e.g. `latency;affinity=hit`). */
+  readonly reason: string;
+}
+
+/** Randomness is injected so that decisions replay exactly under a seed. */
+export type RandomSource = () => number;
+
+export interface RoutingPolicy {
+  readonly name: string;
+  rank(snapshot: FleetSnapshot, request: RequestFeatures): RouteDecision;
+}

@@ -1,0 +1,34 @@
+/**
+ * State that must hold across gateway replicas (quotas, affinity, cache, dynamic nodes) goes through
+ * this port. Two adapters implement it: in-memory (embedded default) and Redis. Keys are namespaced by
+ * the adapter's prefix; values are strings, and callers serialise their own records.
+ */
+export interface ConsumeResult {
+  /** Whether the amount was added (the total stayed within the limit). */
+  readonly ok: boolean;
+  /** The counter's value after the call (unchanged when `ok` is false). */
+  readonly total: number;
+  /** Milliseconds until the counter's window expires. */
+  readonly resetInMs: number;
+}
+
+export interface StateStore {
+  readonly kind: "memory" | "redis";
+  get(key: string): Promise<string | undefined>;
+  /** Sets a value; with `ttlMs` it expires after that long. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets only when the key is absent; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Atomically adds `by` (may be negative) and returns the new value; a new key gets `ttlMs`. */
+  increment(key: string, by: number, ttlMs?: number): Promise<number>;
+  /**
+   * Atomically adds `amount` to a windowed counter only if the total stays at or under `limit`.
+   * The window starts with the first amount and lasts `windowMs`. This is what makes a quota hold
+   * across replicas: N gateways sharing one Redis admit at most `limit`, not N × limit.
+   */
+  consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult>;
+  /** Verifies the backing service answers; the memory store always does. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
