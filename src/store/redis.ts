@@ -98,11 +98,11 @@ export class RedisStore implements StateStore {
     });
   }
 
-  get(key: string): Promise<string | undefined> {
+  async get(key: string): Promise<string | undefined> {
     return this.run(async () => (await this.redis.get(this.key(key))) ?? undefined);
   }
 
-  set(key: string, value: string, ttlMs?: number): Promise<void> {
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
     if (ttlMs !== undefined) requireTtl("ttlMs", ttlMs);
     return this.run(async () => {
       if (ttlMs === undefined) await this.redis.set(this.key(key), value);
@@ -110,18 +110,18 @@ export class RedisStore implements StateStore {
     });
   }
 
-  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     requireTtl("ttlMs", ttlMs);
     return this.run(async () => (await this.redis.set(this.key(key), value, "PX", ttlMs, "NX")) === "OK");
   }
 
-  delete(key: string): Promise<void> {
+  async delete(key: string): Promise<void> {
     return this.run(async () => {
       await this.redis.del(this.key(key));
     });
   }
 
-  increment(key: string, by: number, ttlMs?: number): Promise<number> {
+  async increment(key: string, by: number, ttlMs?: number): Promise<number> {
     requireInteger("by", by);
     if (ttlMs !== undefined) requireTtl("ttlMs", ttlMs);
     return this.run(() =>
@@ -131,7 +131,7 @@ export class RedisStore implements StateStore {
     );
   }
 
-  consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult> {
+  async consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult> {
     requireConsumeArgs(amount, limit, windowMs);
     return this.run(async () => {
       const [ok, total, resetInMs] = await this.redis.fleetgateConsume(
@@ -144,7 +144,7 @@ export class RedisStore implements StateStore {
     });
   }
 
-  ping(): Promise<void> {
+  async ping(): Promise<void> {
     return this.run(async () => {
       await this.redis.ping();
     });
@@ -154,7 +154,7 @@ export class RedisStore implements StateStore {
    * Deletes every key under this store's prefix (SCAN, not KEYS, so a large Redis is not blocked).
    * For tests and operator resets; other prefixes on the same Redis are untouched.
    */
-  clear(): Promise<number> {
+  async clear(): Promise<number> {
     return this.run(async () => {
       let deleted = 0;
       const stream = this.redis.scanStream({ match: `${escapeGlob(this.prefix)}*`, count: 500 });

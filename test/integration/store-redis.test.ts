@@ -1,0 +1,103 @@
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisStore, StoreUnavailableError } from "../../src/store/index.js";
+import { runStoreContract } from "../unit/store/store-contract.js";
+
+// Reading the environment is allowed in tests: they are their own composition root.
+const REDIS_URL = process.env.FLEETGATE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+// One prefix per run so parallel runs and other users of this Redis never see each other's keys.
+const RUN_PREFIX = `fleetgate-test:store:${randomUUID()}:`;
+
+const open = (keyPrefix: string, url = REDIS_URL): RedisStore => new RedisStore({ url, keyPrefix });
+const admin = open(RUN_PREFIX);
+let reachable = false;
+
+beforeAll(async () => {
+  try {
+    await admin.ping();
+    reachable = true;
+  } catch (error) {
+    // A skipped test would pass CI while the quota guarantee went unchecked; fail loudly instead.
+    throw new Error(
+      `Redis required for this test at ${withoutPassword(REDIS_URL)}; start it with: redis-server --port 6379 --save '' ` +
+        `--appendonly no (or set FLEETGATE_TEST_REDIS_URL). Cause: ${(error as Error).message}`,
+    );
+  }
+});
+
+afterAll(async () => {
+  try {
+    if (reachable) await admin.clear();
+  } finally {
+    await admin.close();
+  }
+});
+
+runStoreContract("RedisStore", (prefix) => open(`${RUN_PREFIX}${prefix}`));
+
+describe("RedisStore across replicas", () => {
+  it("admits exactly the limit in total when two replicas consume one quota concurrently", async () => {
+    const replicas = [open(`${RUN_PREFIX}replicas:`), open(`${RUN_PREFIX}replicas:`)];
+    try {
+      const attempts = Array.from({ length: 300 }, (_, i) =>
+        replicas[i % 2]!.consume("tenant-tpm", 3, 150, 10_000),
+      );
+      const results = await Promise.all(attempts);
+      expect(results.filter((r) => r.ok)).toHaveLength(50);
+      expect(await replicas[0]!.get("tenant-tpm")).toBe("150");
+      expect(await replicas[1]!.get("tenant-tpm")).toBe("150");
+    } finally {
+      await Promise.all(replicas.map((store) => store.close()));
+    }
+  });
+
+  it("clears only its own prefix", async () => {
+    const mine = open(`${RUN_PREFIX}clear:mine:`);
+    const other = open(`${RUN_PREFIX}clear:other:`);
+    try {
+      await Promise.all([mine.set("a", "1"), mine.set("b", "2"), other.set("a", "3")]);
+      expect(await mine.clear()).toBe(2);
+      expect(await mine.get("a")).toBeUndefined();
+      expect(await other.get("a")).toBe("3");
+    } finally {
+      await Promise.all([mine.close(), other.close()]);
+    }
+  });
+});
+
+describe("RedisStore when Redis is down", () => {
+  it("fails fast with an error naming the unreachable URL, without leaking the password", async () => {
+    const port = await closedPort();
+    const store = open(`${RUN_PREFIX}down:`, `redis://:s3cret@127.0.0.1:${port}`);
+    try {
+      const started = performance.now();
+      const error = await store.get("k").catch((caught: unknown) => caught);
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as StoreUnavailableError).code).toBe("FLEETGATE_STORE_UNAVAILABLE");
+      expect((error as Error).message).toMatch(`Redis at redis://:***@127.0.0.1:${port}`);
+      expect((error as Error).message).toMatch(/unreachable.*ECONNREFUSED/);
+      expect((error as Error).message).not.toContain("s3cret");
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/** A port nothing listens on: bind an ephemeral port, then release it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("expected a TCP address");
+  return address.port;
+}
+
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
+}
