@@ -107,6 +107,12 @@ export const errors = {
       code: "stream_interrupted",
       type: "upstream_error",
     }),
+  clientClosed: () =>
+    new GatewayError("The client closed the connection", {
+      status: 499,
+      code: "client_closed_request",
+      type: "invalid_request_error",
+    }),
   shuttingDown: () =>
     new GatewayError("The gateway is shutting down", {
       status: 503,

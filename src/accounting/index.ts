@@ -1,0 +1,1 @@
+export { estimateChatTokens, estimateTokens } from "./estimate.js";

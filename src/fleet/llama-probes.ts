@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { modelListSchema } from "../openai/index.js";
+import type { ProbeVerdict } from "./health.js";
+import type { CapacityReading } from "./node-entry.js";
+
+/** Parsers for what llama-server's operational endpoints return; each tolerates extra fields. */
+
+export function healthVerdict(status: number, body: string): ProbeVerdict {
+  if (status === 200) return "ok";
+  // llama-server answers 503 {"error":{"message":"Loading model"}} until the model is in memory.
+  if (status === 503 && /loading model/i.test(body)) return "loading";
+  return "failed";
+}
+
+export function parseModels(body: string): string[] | undefined {
+  const parsed = modelListSchema.safeParse(safeJson(body));
+  return parsed.success ? parsed.data.data.map((model) => model.id) : undefined;
+}
+
+const propsSchema = z.looseObject({ total_slots: z.number().int().min(1) });
+const slotsSchema = z.array(z.looseObject({ is_processing: z.boolean() }));
+
+export function parseProps(body: string): CapacityReading {
+  const parsed = propsSchema.safeParse(safeJson(body));
+  return parsed.success ? { slotsTotal: parsed.data.total_slots } : {};
+}
+
+export function parseSlots(body: string): CapacityReading {
+  const parsed = slotsSchema.safeParse(safeJson(body));
+  if (!parsed.success) return {};
+  return {
+    slotsTotal: parsed.data.length,
+    slotsBusy: parsed.data.filter((slot) => slot.is_processing).length,
+  };
+}
+
+/** Reads the two gauges routing needs from llama-server's Prometheus text. */
+export function parseMetrics(body: string): CapacityReading {
+  const value = (name: string) => {
+    const match = new RegExp(`^llamacpp:${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)\\s*$`, "m").exec(body);
+    const parsed = match ? Number(match[1]) : Number.NaN;
+    return Number.isFinite(parsed) ? parsed : undefined;
+  };
+  return { slotsBusy: value("requests_processing"), deferred: value("requests_deferred") };
+}
+
+function safeJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}

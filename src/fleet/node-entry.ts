@@ -1,0 +1,133 @@
+import type { NodeView } from "../routing/types.js";
+import { type HealthThresholds, HealthTracker } from "./health.js";
+import { DecayingAverage, DecayingRate } from "./stats.js";
+import type { HealthState, NodeRecord } from "./types.js";
+
+const LATENCY_HALF_LIFE_MS = 30_000;
+const ERROR_HALF_LIFE_MS = 20_000;
+
+/** What one finished request taught us about its node. */
+export interface RequestObservation {
+  readonly ok: boolean;
+  /** True when the failure was the node's doing (5xx, connection, timeout, malformed), not the client's. */
+  readonly nodeFault: boolean;
+  readonly ttftMs?: number | undefined;
+  readonly interTokenMs?: number | undefined;
+  readonly prefillTokensPerSec?: number | undefined;
+}
+
+/** What the node's own endpoints said about its capacity and load. */
+export interface CapacityReading {
+  readonly slotsTotal?: number | undefined;
+  readonly slotsBusy?: number | undefined;
+  readonly deferred?: number | undefined;
+}
+
+/**
+ * One node's live record. It implements `NodeView` with getters, so routing reads current values
+ * without a copy being made per request.
+ */
+export class NodeEntry implements NodeView {
+  readonly health: HealthTracker;
+  private servedModels: readonly string[];
+  private readonly ttft = new DecayingAverage(LATENCY_HALF_LIFE_MS);
+  private readonly interToken = new DecayingAverage(LATENCY_HALF_LIFE_MS);
+  private readonly prefill = new DecayingAverage(LATENCY_HALF_LIFE_MS);
+  private readonly rtt = new DecayingAverage(LATENCY_HALF_LIFE_MS);
+  private readonly errors = new DecayingRate(ERROR_HALF_LIFE_MS);
+  private active = 0;
+  private capacity: {
+    slotsTotal: number | undefined;
+    slotsBusy: number | undefined;
+    deferred: number | undefined;
+  };
+  lastProbeAt: number | undefined;
+  lastError: string | undefined;
+
+  constructor(
+    readonly record: NodeRecord,
+    thresholds: HealthThresholds,
+    private readonly clock: () => number,
+  ) {
+    this.health = new HealthTracker(thresholds);
+    this.servedModels = record.declaredModels ?? [];
+    this.capacity = { slotsTotal: record.declaredSlots, slotsBusy: undefined, deferred: undefined };
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+  get region(): string | undefined {
+    return this.record.region;
+  }
+  get location() {
+    return this.record.location;
+  }
+  get models(): readonly string[] {
+    return this.servedModels;
+  }
+  get state(): HealthState {
+    return this.health.current;
+  }
+  get inFlight(): number {
+    return this.active;
+  }
+  get slotsTotal(): number | undefined {
+    return this.capacity.slotsTotal;
+  }
+  /** The node's busy slots can lag behind; our own in-flight count is a floor for it. */
+  get slotsBusy(): number {
+    return Math.max(
+      this.capacity.slotsBusy ?? 0,
+      Math.min(this.active, this.capacity.slotsTotal ?? this.active),
+    );
+  }
+  get deferred(): number {
+    return this.capacity.deferred ?? 0;
+  }
+  get ttftMs(): number | undefined {
+    return this.ttft.value;
+  }
+  get interTokenMs(): number | undefined {
+    return this.interToken.value;
+  }
+  get prefillTokensPerSec(): number | undefined {
+    return this.prefill.value;
+  }
+  get rttMs(): number | undefined {
+    return this.rtt.value;
+  }
+  get errorRate(): number {
+    return this.errors.valueAt(this.clock());
+  }
+
+  setModels(models: readonly string[]): void {
+    if (this.record.declaredModels === undefined) this.servedModels = models;
+  }
+
+  updateCapacity(reading: CapacityReading): void {
+    this.capacity = {
+      slotsTotal: this.record.declaredSlots ?? reading.slotsTotal ?? this.capacity.slotsTotal,
+      slotsBusy: reading.slotsBusy ?? this.capacity.slotsBusy,
+      deferred: reading.deferred ?? this.capacity.deferred,
+    };
+  }
+
+  observeRtt(ms: number): void {
+    this.rtt.observe(ms, this.clock());
+  }
+
+  begin(): void {
+    this.active += 1;
+  }
+
+  finish(observation: RequestObservation): void {
+    this.active = Math.max(0, this.active - 1);
+    const now = this.clock();
+    if (observation.ttftMs !== undefined) this.ttft.observe(observation.ttftMs, now);
+    if (observation.interTokenMs !== undefined) this.interToken.observe(observation.interTokenMs, now);
+    if (observation.prefillTokensPerSec !== undefined)
+      this.prefill.observe(observation.prefillTokensPerSec, now);
+    if (observation.ok || observation.nodeFault) this.errors.observe(!observation.ok, now);
+  }
+}

@@ -1,0 +1,94 @@
+import type { FleetSnapshot } from "../routing/types.js";
+import type { HealthThresholds, ProbeVerdict } from "./health.js";
+import { NodeEntry } from "./node-entry.js";
+import type { NodeRecord } from "./types.js";
+
+export interface RegistryOptions {
+  readonly thresholds: HealthThresholds;
+  readonly clock: () => number;
+  /** Told whenever a node changes health state, for logs and metrics. */
+  readonly onHealthChange?: (entry: NodeEntry, from: string) => void;
+}
+
+export interface ModelListing {
+  readonly id: string;
+  readonly nodes: readonly string[];
+}
+
+/**
+ * The live set of nodes. Routing gets a snapshot of the healthy ones; the list is rebuilt only when a
+ * node joins, leaves or changes health, never per request.
+ */
+export class FleetRegistry {
+  private readonly entries = new Map<string, NodeEntry>();
+  private healthyCache: readonly NodeEntry[] | undefined;
+
+  constructor(
+    records: readonly NodeRecord[],
+    private readonly options: RegistryOptions,
+  ) {
+    for (const record of records) this.add(record);
+  }
+
+  add(record: NodeRecord): NodeEntry {
+    if (this.entries.has(record.id)) throw new Error(`node '${record.id}' is already registered`);
+    const entry = new NodeEntry(record, this.options.thresholds, this.options.clock);
+    this.entries.set(record.id, entry);
+    this.healthyCache = undefined;
+    return entry;
+  }
+
+  remove(id: string): boolean {
+    const removed = this.entries.delete(id);
+    if (removed) this.healthyCache = undefined;
+    return removed;
+  }
+
+  get(id: string): NodeEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  all(): readonly NodeEntry[] {
+    return [...this.entries.values()];
+  }
+
+  healthy(): readonly NodeEntry[] {
+    this.healthyCache ??= this.all().filter((entry) => entry.state === "healthy");
+    return this.healthyCache;
+  }
+
+  snapshot(): FleetSnapshot {
+    return { nodes: this.healthy(), now: this.options.clock() };
+  }
+
+  recordProbe(entry: NodeEntry, verdict: ProbeVerdict): void {
+    this.track(entry, () => entry.health.record(verdict));
+  }
+
+  /** A request could not connect: the node is probably gone, so count it like a failed probe. */
+  recordConnectFailure(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry) this.track(entry, () => entry.health.recordConnectFailure());
+  }
+
+  /** The models healthy nodes serve, each with the nodes that serve it. */
+  models(): readonly ModelListing[] {
+    const byModel = new Map<string, string[]>();
+    for (const entry of this.healthy()) {
+      for (const model of entry.models) {
+        const nodes = byModel.get(model) ?? [];
+        nodes.push(entry.id);
+        byModel.set(model, nodes);
+      }
+    }
+    return [...byModel].map(([id, nodes]) => ({ id, nodes })).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  private track(entry: NodeEntry, change: () => boolean): void {
+    const from = entry.state;
+    if (change()) {
+      this.healthyCache = undefined;
+      this.options.onHealthChange?.(entry, from);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { GatewayError } from "../errors.js";
+import type { FleetRegistry, NodeEntry, RequestObservation } from "../fleet/index.js";
+import type { Timings } from "../openai/index.js";
+
+/**
+ * One try of a request on one node. It counts the node's in-flight load from start to settle and
+ * reports exactly one observation back to the registry, whatever path the request took.
+ */
+export class Attempt {
+  readonly startedAt: number;
+  private settled = false;
+
+  constructor(
+    readonly entry: NodeEntry,
+    private readonly registry: FleetRegistry,
+    private readonly clock: () => number,
+  ) {
+    this.startedAt = clock();
+    entry.begin();
+  }
+
+  get elapsedMs(): number {
+    return this.clock() - this.startedAt;
+  }
+
+  succeed(details: {
+    ttftMs?: number | undefined;
+    interTokenMs?: number | undefined;
+    timings?: Timings | undefined;
+  }) {
+    this.settle({
+      ok: true,
+      nodeFault: false,
+      ttftMs: details.ttftMs,
+      interTokenMs: details.interTokenMs ?? interTokenFromTimings(details.timings),
+      prefillTokensPerSec: prefillSpeed(details.timings),
+    });
+  }
+
+  /** The node failed; `unreachable` also counts against its health, like a failed probe. */
+  failByNode(error: GatewayError): void {
+    this.settle({ ok: false, nodeFault: true });
+    if (error.code === "upstream_unreachable") this.registry.recordConnectFailure(this.entry.id);
+  }
+
+  /** The request ended without the node being at fault (client error, client went away). */
+  endWithoutFault(): void {
+    this.settle({ ok: false, nodeFault: false });
+  }
+
+  private settle(observation: RequestObservation): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.entry.finish(observation);
+  }
+}
+
+function prefillSpeed(timings: Timings | undefined): number | undefined {
+  if (!timings || timings.prompt_n < 8 || timings.prompt_ms <= 0) return undefined;
+  return (timings.prompt_n / timings.prompt_ms) * 1000;
+}
+
+function interTokenFromTimings(timings: Timings | undefined): number | undefined {
+  if (!timings || timings.predicted_n < 2 || timings.predicted_ms <= 0) return undefined;
+  return timings.predicted_ms / timings.predicted_n;
+}

@@ -1,0 +1,48 @@
+import { estimateChatTokens, estimateTokens } from "../accounting/index.js";
+import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../openai/index.js";
+import type { RequestFeatures } from "../routing/types.js";
+
+/** A validated body, tagged with its endpoint so the fields it has are known. */
+export type ProxiedRequest =
+  | { readonly kind: "chat"; readonly body: ChatCompletionRequest }
+  | { readonly kind: "completions"; readonly body: CompletionRequest }
+  | { readonly kind: "embeddings"; readonly body: EmbeddingRequest };
+
+/** Generation length assumed when the client sets none, for the decode-time estimate. */
+const DEFAULT_MAX_TOKENS = 256;
+
+export type FeatureContext = Pick<
+  RequestFeatures,
+  "prefixKey" | "rememberedNode" | "origin" | "allowedRegions"
+>;
+
+/** What routing needs to know about a request, read once from its validated body. */
+export function requestFeatures(request: ProxiedRequest, context: FeatureContext): RequestFeatures {
+  if (request.kind === "embeddings") {
+    return {
+      model: request.body.model,
+      promptTokens: inputTokens(request.body.input),
+      maxTokens: 0,
+      stream: false,
+      ...context,
+    };
+  }
+  const body = request.body;
+  return {
+    model: body.model,
+    promptTokens:
+      request.kind === "chat" ? estimateChatTokens(request.body.messages) : inputTokens(request.body.prompt),
+    maxTokens: body.max_tokens ?? body.max_completion_tokens ?? DEFAULT_MAX_TOKENS,
+    stream: body.stream === true,
+    ...context,
+  };
+}
+
+function inputTokens(input: string | ReadonlyArray<string | number | readonly number[]>): number {
+  if (typeof input === "string") return estimateTokens(input);
+  let total = 0;
+  for (const item of input) {
+    total += typeof item === "string" ? estimateTokens(item) : typeof item === "number" ? 1 : item.length;
+  }
+  return total;
+}

@@ -1,0 +1,3 @@
+export { Gateway, type GatewayDeps, type GatewaySettings, type IncomingCall } from "./pipeline.js";
+export type { GatewayReply, ReplyStream } from "./reply.js";
+export { errorReply, jsonReply } from "./reply.js";

@@ -1,0 +1,75 @@
+import { errors, type GatewayError } from "../errors.js";
+import type { NodeEntry } from "../fleet/index.js";
+import {
+  NodeFault,
+  readBody,
+  sendToNode,
+  type UpstreamPools,
+  type UpstreamResponse,
+} from "../upstream/index.js";
+import type { Attempt } from "./attempt.js";
+import type { AttemptResult } from "./failover.js";
+import { upstreamErrorFrom } from "./upstream-error.js";
+
+/** Everything about the client's call that every attempt on a node shares. */
+export interface CallContext {
+  readonly pools: UpstreamPools;
+  readonly path: string;
+  readonly rawBody: Uint8Array;
+  readonly requestId: string;
+  /** Aborts when the client leaves, the deadline passes or the reply is cancelled. */
+  readonly signal: AbortSignal;
+  readonly clientGone: () => boolean;
+  readonly responseLimitBytes: number;
+}
+
+/**
+ * Sends the call to one node and sorts what comes back before any of it reaches the client:
+ * a response to use, a node failure worth retrying elsewhere, or a final error.
+ */
+export async function callNode(
+  attempt: Attempt,
+  context: CallContext,
+): Promise<AttemptResult<UpstreamResponse>> {
+  const entry = attempt.entry;
+  let response: UpstreamResponse;
+  try {
+    response = await sendToNode(context.pools, targetOf(entry), {
+      method: "POST",
+      path: context.path,
+      body: context.rawBody,
+      requestId: context.requestId,
+      signal: context.signal,
+    });
+  } catch (err) {
+    return transportFailure(attempt, err, context);
+  }
+  if (response.status < 400) return { kind: "done", value: response };
+  const body = await readBody(response.body, context.responseLimitBytes).catch(() => Buffer.alloc(0));
+  const error = upstreamErrorFrom(entry.id, response.status, body);
+  if (response.status >= 500) {
+    attempt.failByNode(error);
+    return { kind: "retry", error };
+  }
+  attempt.endWithoutFault();
+  return { kind: "final", error };
+}
+
+/** Failures while talking to a node: the node's fault unless our own signal stopped the request. */
+export function transportFailure<T>(attempt: Attempt, err: unknown, context: CallContext): AttemptResult<T> {
+  if (err instanceof NodeFault) {
+    attempt.failByNode(err);
+    return { kind: "retry", error: err };
+  }
+  attempt.endWithoutFault();
+  const error: GatewayError = context.clientGone()
+    ? errors.clientClosed()
+    : context.signal.aborted
+      ? errors.upstreamTimeout(attempt.entry.id, "request deadline")
+      : errors.internal(err);
+  return { kind: "final", error };
+}
+
+export function targetOf(entry: NodeEntry) {
+  return { id: entry.id, url: entry.record.url, apiKey: entry.record.apiKey, slotsTotal: entry.slotsTotal };
+}

@@ -1,0 +1,218 @@
+import { errors, type GatewayError } from "../errors.js";
+import type { FleetRegistry, NodeEntry } from "../fleet/index.js";
+import { type EndpointKind, endpoints, extractUsage, parseRequestBody } from "../openai/index.js";
+import type { RequestFeatures, RoutingPolicy } from "../routing/types.js";
+import type { Logger } from "../telemetry/index.js";
+import { readBody, type UpstreamPools } from "../upstream/index.js";
+import { Attempt } from "./attempt.js";
+import { tryInOrder } from "./failover.js";
+import { type ProxiedRequest, requestFeatures } from "./features.js";
+import { type CallContext, callNode, transportFailure } from "./node-call.js";
+import { errorReply, type GatewayReply, jsonReply, SSE_HEADERS } from "./reply.js";
+import { type OpenedStream, raceTick, relayStream, TICK } from "./stream.js";
+
+export interface GatewaySettings {
+  readonly keepAliveMs: number;
+  readonly requestTimeoutMs: number;
+  /** Nodes tried for one request before its failure is reported (failover before the first byte). */
+  readonly maxAttempts: number;
+  readonly responseLimitBytes: number;
+}
+
+export interface GatewayDeps {
+  readonly registry: FleetRegistry;
+  readonly policy: RoutingPolicy;
+  readonly pools: UpstreamPools;
+  readonly clock: () => number;
+  readonly log: Logger;
+  readonly settings: GatewaySettings;
+}
+
+/** One client call as the http layer hands it over. */
+export interface IncomingCall {
+  readonly kind: EndpointKind;
+  readonly json: unknown;
+  readonly rawBody: Uint8Array;
+  readonly requestId: string;
+  /** Aborted by the http layer when the client disconnects. */
+  readonly signal: AbortSignal;
+}
+
+/** Seconds a client is told to wait when no node can take its request. */
+const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * The request pipeline: parse, route, dispatch with failover before the first byte, relay, settle.
+ * It is the only place that knows the order of the stages.
+ */
+export class Gateway {
+  constructor(private readonly deps: GatewayDeps) {}
+
+  async handle(call: IncomingCall): Promise<GatewayReply> {
+    const request = parse(call);
+    const features = requestFeatures(request, {
+      prefixKey: undefined,
+      rememberedNode: undefined,
+      origin: undefined,
+      allowedRegions: undefined,
+    });
+    const { ranked, reason } = this.route(features);
+    const headers = { "x-fleetgate-route": reason };
+    const cancel = new AbortController();
+    const signal = AbortSignal.any([
+      call.signal,
+      cancel.signal,
+      AbortSignal.timeout(this.deps.settings.requestTimeoutMs),
+    ]);
+    const context: CallContext = {
+      pools: this.deps.pools,
+      path: endpoints[call.kind].path,
+      rawBody: call.rawBody,
+      requestId: call.requestId,
+      signal,
+      clientGone: () => call.signal.aborted || cancel.signal.aborted,
+      responseLimitBytes: this.deps.settings.responseLimitBytes,
+    };
+    return features.stream
+      ? this.stream(ranked, context, headers, cancel)
+      : this.unary(ranked, context, headers);
+  }
+
+  private route(features: RequestFeatures): { ranked: NodeEntry[]; reason: string } {
+    const snapshot = this.deps.registry.snapshot();
+    if (snapshot.nodes.length === 0) throw errors.noHealthyNode(RETRY_AFTER_SECONDS);
+    const serving = snapshot.nodes.filter((node) => node.models.includes(features.model));
+    if (serving.length === 0) throw errors.modelNotFound(features.model);
+    const decision = this.deps.policy.rank({ nodes: serving, now: snapshot.now }, features);
+    const ranked: NodeEntry[] = [];
+    for (const view of decision.ranked.slice(0, this.deps.settings.maxAttempts)) {
+      const entry = this.deps.registry.get(view.id);
+      if (entry) ranked.push(entry);
+    }
+    if (ranked.length === 0) throw errors.noHealthyNode(RETRY_AFTER_SECONDS);
+    return { ranked, reason: decision.reason };
+  }
+
+  private async unary(ranked: NodeEntry[], context: CallContext, headers: Record<string, string>) {
+    let lastNode = "";
+    const outcome = await tryInOrder(
+      ranked,
+      ranked.length,
+      async (entry) => {
+        lastNode = entry.id;
+        const attempt = new Attempt(entry, this.deps.registry, this.deps.clock);
+        const result = await callNode(attempt, context);
+        if (result.kind !== "done") return result;
+        let body: Buffer;
+        try {
+          body = await readBody(result.value.body, context.responseLimitBytes);
+        } catch (err) {
+          return transportFailure<Buffer>(attempt, err, context);
+        }
+        const payload = parseJson(body);
+        if (payload === undefined) {
+          const error = errors.upstreamMalformed(entry.id, "response body is not JSON");
+          attempt.failByNode(error);
+          return { kind: "retry", error };
+        }
+        attempt.succeed({ timings: extractUsage(payload).timings });
+        return { kind: "done", value: body };
+      },
+      context.clientGone,
+    );
+    const replyHeaders = { ...headers, "x-fleetgate-node": lastNode };
+    if ("error" in outcome) return errorReply(outcome.error, replyHeaders);
+    return jsonReply(200, outcome.value, replyHeaders);
+  }
+
+  private async stream(
+    ranked: NodeEntry[],
+    context: CallContext,
+    headers: Record<string, string>,
+    cancel: AbortController,
+  ): Promise<GatewayReply> {
+    let currentNode = ranked[0]?.id ?? "";
+    const opening: Promise<OpenedStream | GatewayError> = tryInOrder(
+      ranked,
+      ranked.length,
+      (entry) => {
+        currentNode = entry.id;
+        return this.openStream(entry, context);
+      },
+      context.clientGone,
+    ).then((outcome) => ("error" in outcome ? outcome.error : outcome.value));
+    const settledFirst = await raceTick(opening, this.deps.settings.keepAliveMs);
+    if (settledFirst !== TICK && !("attempt" in settledFirst)) {
+      return errorReply(settledFirst, { ...headers, "x-fleetgate-node": currentNode });
+    }
+    // Headers go out now; the node named is the one answering, or being waited on if none has yet.
+    const chunks = relayStream(opening, {
+      keepAliveMs: this.deps.settings.keepAliveMs,
+      clock: this.deps.clock,
+      clientGone: context.clientGone,
+      commentFirst: settledFirst === TICK,
+    });
+    return {
+      status: 200,
+      headers: { ...SSE_HEADERS, ...headers, "x-fleetgate-node": currentNode },
+      body: {
+        chunks,
+        cancel: () => {
+          cancel.abort(errors.clientClosed());
+          void chunks.return(undefined);
+        },
+      },
+    };
+  }
+
+  private async openStream(entry: NodeEntry, context: CallContext) {
+    const attempt = new Attempt(entry, this.deps.registry, this.deps.clock);
+    const result = await callNode(attempt, context);
+    if (result.kind !== "done") return result;
+    const chunks = (result.value.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    try {
+      const first = await chunks.next();
+      if (!first.done) return { kind: "done" as const, value: { attempt, chunks, first: first.value } };
+      const error = errors.streamInterrupted(entry.id, "the node closed the stream before the first byte");
+      attempt.failByNode(error);
+      return { kind: "retry" as const, error };
+    } catch (err) {
+      return transportFailure<OpenedStream>(attempt, err, context);
+    }
+  }
+
+  /** Models served by healthy nodes, in the OpenAI list shape. */
+  models(): GatewayReply {
+    const data = this.deps.registry.models().map((model) => ({
+      id: model.id,
+      object: "model",
+      created: 0,
+      owned_by: "fleetgate",
+      nodes: model.nodes,
+    }));
+    return jsonReply(200, { object: "list", data });
+  }
+
+  ready(): boolean {
+    return this.deps.registry.healthy().length > 0;
+  }
+}
+
+function parse(call: IncomingCall): ProxiedRequest {
+  switch (call.kind) {
+    case "chat":
+      return { kind: "chat", body: parseRequestBody(endpoints.chat.schema, call.json) };
+    case "completions":
+      return { kind: "completions", body: parseRequestBody(endpoints.completions.schema, call.json) };
+    case "embeddings":
+      return { kind: "embeddings", body: parseRequestBody(endpoints.embeddings.schema, call.json) };
+  }
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}

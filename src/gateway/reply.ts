@@ -1,0 +1,36 @@
+import type { GatewayError } from "../errors.js";
+import { errorEnvelope } from "../openai/index.js";
+
+/** A streamed body; `cancel` runs when the client goes away so upstream work stops at once. */
+export interface ReplyStream {
+  readonly chunks: AsyncIterable<Uint8Array | string>;
+  cancel(): void;
+}
+
+/** What the pipeline answers, independent of the HTTP framework that writes it. */
+export interface GatewayReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Uint8Array | ReplyStream;
+}
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  // Tells nginx-style proxies not to buffer the stream.
+  "x-accel-buffering": "no",
+};
+
+export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): GatewayReply {
+  return {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+  };
+}
+
+export function errorReply(err: GatewayError, headers: Record<string, string> = {}): GatewayReply {
+  const extra: Record<string, string> = { ...headers };
+  if (err.retryAfterSeconds !== undefined) extra["retry-after"] = String(err.retryAfterSeconds);
+  return jsonReply(err.status, errorEnvelope(err), extra);
+}

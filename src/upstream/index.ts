@@ -1,0 +1,12 @@
+export {
+  classifyTransportError,
+  NodeFault,
+  readBody,
+  sendToNode,
+  type UpstreamRequest,
+  type UpstreamResponse,
+  type UpstreamTarget,
+} from "./dispatch.js";
+export { type PoolOptions, UpstreamPools } from "./pools.js";
+export { createProbeTransport } from "./probe-transport.js";
+export { SseObserver } from "./sse-observer.js";
