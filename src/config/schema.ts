@@ -25,7 +25,11 @@ const nodeSchema = z
     id: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must contain only letters, digits, '_', '.' and '-'"),
     url: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, "")),
     ...locationFields,
-    api_key: z.string().min(1).optional(),
+    /** Sent upstream as Bearer; empty (e.g. `${KEY:-}` with KEY unset) means none. */
+    api_key: z
+      .string()
+      .optional()
+      .transform((key) => key || undefined),
     models: z.array(z.string().min(1)).min(1).optional(),
     /** Concurrent requests the node can run; read from /props when omitted. */
     slots: z.number().int().min(1).max(4096).optional(),

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfigFile } from "./config/index.js";
+import { createLogger } from "./telemetry/index.js";
+
+const USAGE = `fleetgate: an OpenAI-compatible gateway for fleets of llama.cpp nodes
+
+Usage:
+  fleetgate serve [--config FILE] [--port N]   run the gateway (default config ./gateway.config.yaml)
+  fleetgate sim --port N [options]             run a simulated llama-server node
+  fleetgate node --port N [options]            run a real llama-server node (built if needed)
+  fleetgate llama build|model                  build llama-server / write the tiny test model
+
+Run 'fleetgate <command> --help' for a command's options.
+`;
+
+const SERVE_USAGE = `Usage: fleetgate serve [--config FILE] [--port N] [--log-level LEVEL]
+
+  --config FILE      gateway config (YAML); default ./gateway.config.yaml
+  --port N           listen port; overrides server.port and the PORT environment variable
+  --log-level LEVEL  debug | info | warn | error (default info)
+  --drain-ms MS      on SIGTERM, how long open streams may finish (default 10000)
+`;
+
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string", default: "gateway.config.yaml" },
+      port: { type: "string" },
+      "log-level": { type: "string", default: "info" },
+      "drain-ms": { type: "string", default: "10000" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_USAGE);
+    return;
+  }
+  const level = values["log-level"];
+  if (level !== "debug" && level !== "info" && level !== "warn" && level !== "error") {
+    throw new ConfigError(`--log-level must be debug, info, warn or error, got '${level}'`, "--log-level");
+  }
+  const drainMs = integerFlag("--drain-ms", values["drain-ms"]);
+  const port = values.port ?? process.env.PORT;
+  const loaded = loadConfigFile(values.config, process.env);
+  const config =
+    port === undefined ? loaded : { ...loaded, server: { ...loaded.server, port: integerFlag("--port", port) } };
+  const { startGateway } = await import("./main.js");
+  const running = await startGateway(config, createLogger(level));
+  process.stdout.write(`fleetgate serving on ${running.url}/v1\n`);
+  const stop = () => {
+    running.close(drainMs).then(() => process.exit(0));
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+function integerFlag(flag: string, value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new ConfigError(`${flag} must be a whole number, got '${value}'`, flag);
+  return parsed;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serve(rest);
+    case "sim":
+      return (await import("./sim/cli.js")).runSimCommand(rest);
+    case "node":
+      return (await import("./llama/cli.js")).runNodeCommand(rest);
+    case "llama":
+      return (await import("./llama/cli.js")).runLlamaCommand(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new ConfigError(`unknown command '${command}'\n\n${USAGE}`, "");
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`fleetgate: ${message}\n`);
+  process.exit(1);
+});

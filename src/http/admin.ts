@@ -1,0 +1,25 @@
+import type { NodeEntry } from "../fleet/index.js";
+
+/** What operators see of one node in GET /admin/nodes. */
+export function nodeReport(entry: NodeEntry) {
+  const round = (value: number | undefined) => (value === undefined ? null : Math.round(value * 100) / 100);
+  return {
+    id: entry.id,
+    url: entry.record.url,
+    region: entry.region ?? null,
+    location: entry.location ?? null,
+    state: entry.state,
+    models: entry.models,
+    in_flight: entry.inFlight,
+    slots_total: entry.slotsTotal ?? null,
+    slots_busy: entry.slotsBusy,
+    deferred: entry.deferred,
+    ttft_ms: round(entry.ttftMs),
+    inter_token_ms: round(entry.interTokenMs),
+    prefill_tokens_per_sec: round(entry.prefillTokensPerSec),
+    rtt_ms: round(entry.rttMs),
+    error_rate: round(entry.errorRate),
+    last_probe_at: entry.lastProbeAt === undefined ? null : new Date(entry.lastProbeAt).toISOString(),
+    last_error: entry.lastError ?? null,
+  };
+}

@@ -1,0 +1,65 @@
+import { Hono } from "hono";
+import { errors, GatewayError, toGatewayError } from "../errors.js";
+import type { FleetRegistry } from "../fleet/index.js";
+import type { Gateway } from "../gateway/index.js";
+import { errorReply } from "../gateway/index.js";
+import type { EndpointKind } from "../openai/index.js";
+import type { Logger } from "../telemetry/index.js";
+import { nodeReport } from "./admin.js";
+import { readJsonBody } from "./body.js";
+import { toResponse } from "./render.js";
+import { type RequestIdEnv, requestId } from "./request-id.js";
+
+export interface AppDeps {
+  readonly gateway: Gateway;
+  readonly registry: FleetRegistry;
+  readonly bodyLimitBytes: number;
+  readonly log: Logger;
+  /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
+  readonly draining: () => boolean;
+}
+
+const PROXIED: ReadonlyArray<readonly [string, EndpointKind]> = [
+  ["/v1/chat/completions", "chat"],
+  ["/v1/completions", "completions"],
+  ["/v1/embeddings", "embeddings"],
+];
+
+export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
+  const app = new Hono<RequestIdEnv>();
+  app.use(requestId());
+
+  for (const [path, kind] of PROXIED) {
+    app.post(path, async (c) => {
+      const body = await readJsonBody(c.req.raw, deps.bodyLimitBytes);
+      const reply = await deps.gateway.handle({
+        kind,
+        json: body.json,
+        rawBody: body.raw,
+        requestId: c.get("requestId"),
+        signal: c.req.raw.signal,
+      });
+      return toResponse(reply, {});
+    });
+  }
+
+  app.get("/v1/models", () => toResponse(deps.gateway.models(), {}));
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const healthy = deps.registry.healthy().length;
+    const ready = healthy > 0 && !deps.draining();
+    return c.json(
+      { status: ready ? "ready" : "not_ready", healthy_nodes: healthy, draining: deps.draining() },
+      ready ? 200 : 503,
+    );
+  });
+  app.get("/admin/nodes", (c) => c.json({ nodes: deps.registry.all().map(nodeReport) }));
+
+  app.notFound((c) => toResponse(errorReply(errors.routeNotFound(c.req.method, c.req.path)), {}));
+  app.onError((err, c) => {
+    const error = toGatewayError(err);
+    if (!(err instanceof GatewayError)) deps.log.error("unhandled error", { error: String(err), path: c.req.path });
+    return toResponse(errorReply(error), { "x-request-id": c.get("requestId") ?? "" });
+  });
+  return app;
+}
