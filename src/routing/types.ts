@@ -47,13 +47,23 @@ export interface RequestFeatures {
   readonly origin: LatLon | undefined;
   /** Regions the request may use (data residency); undefined means any. */
   readonly allowedRegions: ReadonlySet<string> | undefined;
+  /**
+   * Prompt tokens the affinity node is expected to hold in its slot cache (e.g. the token count of the
+   * conversation so far). When absent, routing assumes a fixed share of `promptTokens` is reusable.
+   */
+  readonly expectedCachedTokens?: number | undefined;
 }
+
+/** Why no node could take the request: the gateway answers 404 model_not_found or 503 respectively. */
+export type Unavailability = "model-not-served" | "region-not-allowed";
 
 export interface RouteDecision {
   /** Eligible nodes, best first. Failover walks this list in order. */
   readonly ranked: readonly NodeView[];
   /** Short reason for the pick, sent to clients in `x-fleetgate-route` (e.g. `latency;affinity=hit`). */
   readonly reason: string;
+  /** Set only when `ranked` is empty: whether no node serves the model or none is in an allowed region. */
+  readonly unavailable?: Unavailability | undefined;
 }
 
 /** Randomness is injected so that decisions replay exactly under a seed. */

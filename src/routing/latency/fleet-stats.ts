@@ -1,0 +1,85 @@
+import { fnv1a32 } from "../hash.js";
+import { occupancy, slotsOf } from "../load.js";
+import type { NodeView } from "../types.js";
+import type { LatencyPolicyOptions } from "./options.js";
+import { type Prediction, predictMs } from "./predict.js";
+
+/** What the latency policy needs about a whole eligible set, gathered in one pass. */
+export interface FleetStats {
+  readonly totalOccupancy: number;
+  readonly totalSlots: number;
+  /** Indices of nodes worth exploring: never measured, or penalised for errors and needing fresh samples. */
+  readonly explorable: readonly number[];
+  /** Indices of the nodes best for a typical request, best first; filled only for sampled fleets. */
+  readonly leaders: readonly number[];
+  /** `fnv1a32` of each node id, built on first use by rendezvous hashing. */
+  idHashes: Uint32Array | undefined;
+}
+
+export type StatsOf = (nodes: readonly NodeView[]) => FleetStats;
+
+/**
+ * Keyed by the eligible array, which `findEligible` memoises per snapshot: every decision on the same
+ * snapshot and model reuses the pass, so a large fleet costs O(n) once per snapshot, not per request.
+ */
+export function createStatsCache(options: LatencyPolicyOptions): StatsOf {
+  const cache = new WeakMap<readonly NodeView[], FleetStats>();
+  const reference: Prediction = {
+    promptTokens: 512,
+    maxTokens: options.typicalOutputTokens,
+    stream: true,
+    origin: undefined,
+  };
+  return (nodes) => {
+    let stats = cache.get(nodes);
+    if (stats === undefined) {
+      stats = gather(nodes, options, reference);
+      cache.set(nodes, stats);
+    }
+    return stats;
+  };
+}
+
+export function idHashesOf(stats: FleetStats, nodes: readonly NodeView[]): Uint32Array {
+  if (stats.idHashes === undefined) {
+    const hashes = new Uint32Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) hashes[i] = fnv1a32(nodes[i]!.id);
+    stats.idHashes = hashes;
+  }
+  return stats.idHashes;
+}
+
+function gather(
+  nodes: readonly NodeView[],
+  options: LatencyPolicyOptions,
+  reference: Prediction,
+): FleetStats {
+  const leaderCount = nodes.length > options.sampleThreshold ? options.leaderCount : 0;
+  const leaders: number[] = [];
+  const leaderScores: number[] = [];
+  const explorable: number[] = [];
+  let totalOccupancy = 0;
+  let totalSlots = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    totalOccupancy += occupancy(node);
+    totalSlots += slotsOf(node, options.defaultSlots);
+    if (node.ttftMs === undefined || node.errorRate > 0) explorable.push(i);
+    if (leaderCount > 0)
+      keepBest(leaders, leaderScores, leaderCount, i, predictMs(node, reference, 0, options));
+  }
+  return { totalOccupancy, totalSlots, explorable, leaders, idHashes: undefined };
+}
+
+/** Insertion into a tiny sorted list: cheaper than sorting the fleet for its best few. */
+function keepBest(indices: number[], scores: number[], limit: number, index: number, score: number): void {
+  let at = scores.length;
+  while (at > 0 && scores[at - 1]! > score) at--;
+  if (at >= limit) return;
+  indices.splice(at, 0, index);
+  scores.splice(at, 0, score);
+  if (indices.length > limit) {
+    indices.pop();
+    scores.pop();
+  }
+}

@@ -1,0 +1,65 @@
+import { DEFAULT_SLOTS } from "../load.js";
+
+export interface LatencyPolicyOptions {
+  /** Share of decisions that send a cold (unmeasured) or recovering (erroring) node first, to measure it. */
+  readonly explorationRate: number;
+  /** Bounded-load slack: the affinity node keeps its bonus while its load stays within (1+ε)× the mean. */
+  readonly affinityLoadEpsilon: number;
+  /** Nodes predicted within this fraction of the best are near-equals, picked between by power of two choices. */
+  readonly nearEqualRatio: number;
+  /** Weight of the expected decode time for streams, where time to first token is what users feel. */
+  readonly streamDecodeWeight: number;
+  /** Weight of the expected decode time when the client waits for the whole answer. */
+  readonly blockingDecodeWeight: number;
+  /** Milliseconds charged per unit of error rate: roughly what a failed attempt wastes before failover. */
+  readonly errorPenaltyMs: number;
+  /** Share of `promptTokens` assumed cached on the affinity node when the caller gives no estimate. */
+  readonly prefixShare: number;
+  /** Priors for what is not measured yet. */
+  readonly defaultNetworkMs: number;
+  readonly defaultSlots: number;
+  readonly defaultTtftMs: number;
+  readonly defaultInterTokenMs: number;
+  readonly defaultPrefillTokensPerSec: number;
+  /** Output length assumed for the requests queued ahead, to turn a queue length into a wait. */
+  readonly typicalOutputTokens: number;
+  /** Fleets with more eligible nodes than this are sampled rather than scored in full. */
+  readonly sampleThreshold: number;
+  /** Random nodes scored per decision in a sampled fleet (besides the leaders and the affinity node). */
+  readonly sampleSize: number;
+  /** Best nodes of the snapshot for a typical request, always scored in a sampled fleet. */
+  readonly leaderCount: number;
+}
+
+export const DEFAULT_LATENCY_OPTIONS: LatencyPolicyOptions = Object.freeze({
+  explorationRate: 0.02,
+  affinityLoadEpsilon: 0.25,
+  nearEqualRatio: 0.1,
+  streamDecodeWeight: 0.2,
+  blockingDecodeWeight: 1,
+  errorPenaltyMs: 2000,
+  prefixShare: 0.5,
+  defaultNetworkMs: 50,
+  defaultSlots: DEFAULT_SLOTS,
+  defaultTtftMs: 500,
+  defaultInterTokenMs: 30,
+  defaultPrefillTokensPerSec: 1000,
+  typicalOutputTokens: 256,
+  sampleThreshold: 32,
+  sampleSize: 4,
+  leaderCount: 2,
+});
+
+export function resolveLatencyOptions(overrides: Partial<LatencyPolicyOptions> = {}): LatencyPolicyOptions {
+  const options = { ...DEFAULT_LATENCY_OPTIONS, ...overrides };
+  for (const [key, value] of Object.entries(options)) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`routing.latency.${key} must be a finite number >= 0, got ${value}`);
+    }
+  }
+  if (options.explorationRate > 1) throw new RangeError("routing.latency.explorationRate must be <= 1");
+  if (options.defaultSlots < 1 || options.defaultPrefillTokensPerSec <= 0) {
+    throw new RangeError("routing.latency.defaultSlots and defaultPrefillTokensPerSec must be positive");
+  }
+  return Object.freeze(options);
+}
