@@ -70,7 +70,7 @@ function progressReporter(log: Log): (line: string) => void {
   return (line) => {
     const m = /^\[\s*(\d+)%\]/.exec(line);
     const pct = m ? Number(m[1]) : -1;
-    if (pct > last) {
+    if (pct >= last + 5 || (pct === 100 && last < 100)) {
       last = pct;
       log(`building llama-server: ${pct}% (${Math.round((Date.now() - started) / 1000)}s)`);
     }
