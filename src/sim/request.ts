@@ -1,0 +1,92 @@
+import type { CompletionKind } from "./format.js";
+import { renderChat, type TemplateMessage } from "./template.js";
+import type { Tokenizer } from "./tokenizer.js";
+import { isRecord, llamaErrors } from "./wire.js";
+
+/** What a completion request asks of the node, once its body is checked and its prompt tokenized. */
+export interface CompletionPlan {
+  kind: CompletionKind;
+  promptIds: number[];
+  stream: boolean;
+  includeUsage: boolean;
+  /** Tokens to generate at most; null means until the answer ends (llama's n_predict -1). */
+  maxTokens: number | null;
+  seed: number;
+  cachePrompt: boolean;
+}
+
+export interface PlanDefaults {
+  defaultMaxTokens: number;
+  seed: number;
+}
+
+export function parseCompletion(
+  kind: CompletionKind,
+  body: unknown,
+  tokenizer: Tokenizer,
+  defaults: PlanDefaults,
+): CompletionPlan {
+  if (!isRecord(body)) throw llamaErrors.invalidRequest("Request body must be a JSON object");
+  const promptIds =
+    kind === "chat"
+      ? tokenizer.tokenize(renderChat(parseMessages(body.messages)))
+      : promptOf(body.prompt, tokenizer);
+  const streamOptions = isRecord(body.stream_options) ? body.stream_options : {};
+  return {
+    kind,
+    promptIds,
+    stream: optionalBoolean(body, "stream") ?? false,
+    includeUsage: streamOptions.include_usage === true,
+    maxTokens: maxTokens(body, defaults.defaultMaxTokens),
+    seed: seedOf(body.seed, defaults.seed),
+    cachePrompt: optionalBoolean(body, "cache_prompt") ?? true,
+  };
+}
+
+export function parseMessages(value: unknown): TemplateMessage[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw llamaErrors.invalidRequest("'messages' is required and must be a non-empty array");
+  }
+  return value.map((message: unknown, i) => {
+    if (!isRecord(message) || typeof message.role !== "string") {
+      throw llamaErrors.invalidRequest(`'messages[${i}].role' is required and must be a string`);
+    }
+    return { role: message.role, content: message.content };
+  });
+}
+
+function promptOf(prompt: unknown, tokenizer: Tokenizer): number[] {
+  if (typeof prompt === "string") return tokenizer.tokenize(prompt);
+  if (Array.isArray(prompt) && prompt.length > 0) {
+    if (prompt.every((item) => Number.isInteger(item))) return prompt as number[];
+    if (prompt.length === 1 && typeof prompt[0] === "string") return tokenizer.tokenize(prompt[0]);
+    if (prompt.every((item) => typeof item === "string")) {
+      throw llamaErrors.invalidRequest("The sim serves one prompt per request; send the prompts separately");
+    }
+  }
+  throw llamaErrors.invalidRequest(
+    '"prompt" must be a string, an array of token ids or an array with one string',
+  );
+}
+
+/** max_completion_tokens wins over max_tokens, which wins over llama's own n_predict. */
+function maxTokens(body: Record<string, unknown>, fallback: number): number | null {
+  for (const field of ["max_completion_tokens", "max_tokens", "n_predict"]) {
+    const value = body[field];
+    if (value === undefined || value === null) continue;
+    if (!Number.isInteger(value)) throw llamaErrors.invalidRequest(`'${field}' must be an integer`);
+    return (value as number) < 0 ? null : (value as number);
+  }
+  return fallback;
+}
+
+function seedOf(value: unknown, fallback: number): number {
+  return Number.isInteger(value) && value !== -1 ? (value as number) : fallback;
+}
+
+function optionalBoolean(body: Record<string, unknown>, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw llamaErrors.invalidRequest(`'${field}' must be a boolean`);
+  return value;
+}

@@ -1,0 +1,150 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** An error llama-server would answer with, in its own envelope `{"error":{code,message,type}}`. */
+export class LlamaError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+    readonly extra: Record<string, number> = {},
+  ) {
+    super(message);
+    this.name = "LlamaError";
+  }
+
+  body(): { error: Record<string, string | number> } {
+    return { error: { code: this.status, message: this.message, type: this.type, ...this.extra } };
+  }
+}
+
+export const llamaErrors = {
+  invalidRequest: (message: string) => new LlamaError(400, "invalid_request_error", message),
+  unauthorized: () => new LlamaError(401, "authentication_error", "Invalid API Key"),
+  notFound: () => new LlamaError(404, "not_found_error", "File Not Found"),
+  server: (message: string) => new LlamaError(500, "server_error", message),
+  notSupported: (message: string) => new LlamaError(501, "not_supported_error", message),
+  loading: () => new LlamaError(503, "unavailable_error", "Loading model"),
+  noSlot: () => new LlamaError(503, "unavailable_error", "no slot available"),
+  exceedContext: (nPromptTokens: number, nCtx: number) =>
+    new LlamaError(
+      400,
+      "exceed_context_size_error",
+      `request (${nPromptTokens} tokens) exceeds the available context size (${nCtx} tokens), try increasing it`,
+      { n_prompt_tokens: nPromptTokens, n_ctx: nCtx },
+    ),
+} as const;
+
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw llamaErrors.invalidRequest(`Invalid JSON in request body: ${(err as Error).message}`);
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const TRICKLE_INTERVAL_MS = 50;
+
+/**
+ * A response body that can trickle its bytes at a fixed rate (the slow-node fault); without a rate,
+ * writes go straight to the socket.
+ */
+export class Outgoing {
+  private pending: Buffer[] = [];
+  private ending = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly res: ServerResponse,
+    private readonly bytesPerSecond: number | null,
+  ) {
+    res.once("close", () => this.stopTrickle());
+  }
+
+  head(status: number, headers: Record<string, string | number>): void {
+    if (!this.res.headersSent) this.res.writeHead(status, headers);
+  }
+
+  write(text: string): void {
+    if (this.res.destroyed) return;
+    if (this.bytesPerSecond === null) {
+      this.res.write(text);
+      return;
+    }
+    this.pending.push(Buffer.from(text));
+    this.timer ??= setInterval(() => this.trickle(), TRICKLE_INTERVAL_MS);
+  }
+
+  end(): void {
+    this.ending = true;
+    if (this.timer === undefined) this.res.end();
+  }
+
+  private trickle(): void {
+    let budget = Math.max(1, Math.floor(((this.bytesPerSecond ?? 0) * TRICKLE_INTERVAL_MS) / 1000));
+    while (budget > 0 && this.pending.length > 0) {
+      const head = this.pending[0] as Buffer;
+      const take = head.subarray(0, budget);
+      this.res.write(take);
+      budget -= take.length;
+      if (take.length === head.length) this.pending.shift();
+      else this.pending[0] = head.subarray(take.length);
+    }
+    if (this.pending.length === 0) {
+      this.stopTrickle();
+      if (this.ending) this.res.end();
+    }
+  }
+
+  private stopTrickle(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export interface JsonSendOptions {
+  bytesPerSecond?: number | null;
+  /** Cut the serialised body in half: valid HTTP, invalid JSON. */
+  malformed?: boolean;
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  options: JsonSendOptions = {},
+): void {
+  const full = JSON.stringify(body);
+  const text = options.malformed ? mangle(full) : full;
+  const out = new Outgoing(res, options.bytesPerSecond ?? null);
+  out.head(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+  });
+  out.write(text);
+  out.end();
+}
+
+/** Half of a serialised JSON value: what a client sees when a node emits garbage. */
+export function mangle(json: string): string {
+  return json.slice(0, Math.ceil(json.length / 2));
+}
+
+export function sendError(res: ServerResponse, error: LlamaError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, error.status, error.body());
+}
+
+export function sendText(res: ServerResponse, status: number, contentType: string, text: string): void {
+  res.writeHead(status, { "Content-Type": contentType, "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
