@@ -1,0 +1,63 @@
+import OpenAI from "openai";
+import { buildConfig, type GatewayConfigInput } from "../../src/config/index.js";
+import { type RunningGateway, startGateway } from "../../src/main.js";
+import { type SimNode, type SimNodeOptions, startSimNode } from "../../src/sim/index.js";
+import { silentLogger } from "../../src/telemetry/index.js";
+
+export interface TestFleet {
+  readonly gateway: RunningGateway;
+  readonly sims: SimNode[];
+  readonly client: OpenAI;
+  readonly baseURL: string;
+  close(): Promise<void>;
+}
+
+export interface FleetOptions {
+  /** Node-level config extras (region, models, api_key...) by index. */
+  readonly nodeConfig?: ReadonlyArray<Record<string, unknown>>;
+  readonly config?: Omit<GatewayConfigInput, "nodes">;
+}
+
+/** Simulated nodes with a gateway in front, on ephemeral ports, with fast health probes. */
+export async function startFleet(nodes: SimNodeOptions[], options: FleetOptions = {}): Promise<TestFleet> {
+  const sims = await Promise.all(nodes.map((node) => startSimNode(node)));
+  const { config: extra = {} } = options;
+  const config = buildConfig({
+    ...extra,
+    server: { host: "127.0.0.1", port: 0, keepalive_interval_ms: 200, ...extra.server },
+    health: { interval_ms: 100, timeout_ms: 500, unhealthy_threshold: 2, healthy_threshold: 2, ...extra.health },
+    nodes: sims.map((sim, i) => ({ id: `node-${i}`, url: sim.url, ...options.nodeConfig?.[i] })),
+  });
+  const gateway = await startGateway(config, silentLogger);
+  const baseURL = `${gateway.url}/v1`;
+  const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 });
+  return {
+    gateway,
+    sims,
+    client,
+    baseURL,
+    async close() {
+      await gateway.close();
+      await Promise.all(sims.map((sim) => sim.close().catch(() => undefined)));
+    },
+  };
+}
+
+/** Polls until the check passes or the time is up; returns whether it passed. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return check();
+}
+
+export function postJson(url: string, body: unknown, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+  });
+}
