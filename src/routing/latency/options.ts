@@ -5,8 +5,12 @@ export interface LatencyPolicyOptions {
   readonly explorationRate: number;
   /** Bounded-load slack: the affinity node keeps its bonus while its load stays within (1+ε)× the mean. */
   readonly affinityLoadEpsilon: number;
-  /** Nodes predicted within this fraction of the best are near-equals, picked between by power of two choices. */
-  readonly nearEqualRatio: number;
+  /**
+   * Nodes predicted within this many milliseconds of the best are near-equals, picked between by power of
+   * two choices. Absolute, not relative: the decode term is shared by all nodes and would make any ratio
+   * hide real differences in time to first token.
+   */
+  readonly nearEqualMs: number;
   /** Weight of the expected decode time for streams, where time to first token is what users feel. */
   readonly streamDecodeWeight: number;
   /** Weight of the expected decode time when the client waits for the whole answer. */
@@ -34,7 +38,7 @@ export interface LatencyPolicyOptions {
 export const DEFAULT_LATENCY_OPTIONS: LatencyPolicyOptions = Object.freeze({
   explorationRate: 0.02,
   affinityLoadEpsilon: 0.25,
-  nearEqualRatio: 0.1,
+  nearEqualMs: 10,
   streamDecodeWeight: 0.2,
   blockingDecodeWeight: 1,
   errorPenaltyMs: 2000,

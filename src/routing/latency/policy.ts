@@ -113,7 +113,7 @@ function chooseFront(
 }
 
 /**
- * Among nodes predicted within `nearEqualRatio` of the best, two random ones are compared and the less
+ * Among nodes predicted within `nearEqualMs` of the best, two random ones are compared and the less
  * loaded goes first: predictions are noisy and load is stale, and two choices spread traffic
  * exponentially better than one while never picking a clearly worse node.
  */
@@ -124,7 +124,7 @@ function powerOfTwoChoices(
   random: RandomSource,
   options: LatencyPolicyOptions,
 ): boolean {
-  const limit = scores[0]! * (1 + options.nearEqualRatio);
+  const limit = scores[0]! + options.nearEqualMs;
   let near = 1;
   while (near < scores.length && scores[near]! <= limit) near++;
   if (near < 2) return false;
