@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * End-to-end tests against real llama-server processes. One test file at a time in one fork: the
+ * servers already compete for 2 cores, and parallel files would make latency assertions meaningless.
+ */
+export default defineConfig({
+  test: {
+    include: ["test/e2e/**/*.test.ts"],
+    globalSetup: ["test/e2e/llama-harness.ts"],
+    pool: "forks",
+    fileParallelism: false,
+    maxWorkers: 1,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    teardownTimeout: 30_000,
+  },
+});
