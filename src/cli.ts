@@ -7,6 +7,7 @@ const USAGE = `fleetgate: an OpenAI-compatible gateway for fleets of llama.cpp n
 
 Usage:
   fleetgate serve [--config FILE] [--port N]   run the gateway (default config ./gateway.config.yaml)
+  fleetgate demo [--port N]                     simulated fleet + gateway, ready to try
   fleetgate sim --port N [options]             run a simulated llama-server node
   fleetgate node --port N [options]            run a real llama-server node (built if needed)
   fleetgate llama build|model                  build llama-server / write the tiny test model
@@ -68,6 +69,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "serve":
       return serve(rest);
+    case "demo":
+      return (await import("./demo.js")).runDemo(rest);
     case "sim":
       return (await import("./sim/cli.js")).runSimCommand(rest);
     case "node":

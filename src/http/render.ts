@@ -10,7 +10,7 @@ export function toResponse(reply: GatewayReply, extraHeaders: Record<string, str
   const headers = { ...reply.headers, ...extraHeaders };
   const body = reply.body;
   if (typeof body === "string" || body instanceof Uint8Array) {
-    return new Response(body as BodyInit, { status: reply.status, headers });
+    return new Response(body, { status: reply.status, headers });
   }
   const iterator = body.chunks[Symbol.asyncIterator]();
   const stream = new ReadableStream<Uint8Array>({

@@ -100,7 +100,7 @@ describe("streams and the nodes behind them", () => {
     try {
       const response = await postJson(`${fleet.baseURL}/chat/completions`, { ...ask, max_tokens: 1 });
       expect(response.status).toBe(200);
-      expect(fleet.sims[0]!.stats().lastRequestHeaders.authorization).toBe("Bearer s3cret");
+      expect(fleet.sims[0]!.stats().lastRequestHeaders?.authorization).toBe("Bearer s3cret");
     } finally {
       await fleet.close();
     }
