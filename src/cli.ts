@@ -47,7 +47,9 @@ async function serve(argv: string[]): Promise<void> {
   const port = values.port ?? process.env.PORT;
   const loaded = loadConfigFile(values.config, process.env);
   const config =
-    port === undefined ? loaded : { ...loaded, server: { ...loaded.server, port: integerFlag("--port", port) } };
+    port === undefined
+      ? loaded
+      : { ...loaded, server: { ...loaded.server, port: integerFlag("--port", port) } };
   const { startGateway } = await import("./main.js");
   const running = await startGateway(config, createLogger(level));
   process.stdout.write(`fleetgate serving on ${running.url}/v1\n`);
@@ -60,7 +62,8 @@ async function serve(argv: string[]): Promise<void> {
 
 function integerFlag(flag: string, value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new ConfigError(`${flag} must be a whole number, got '${value}'`, flag);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new ConfigError(`${flag} must be a whole number, got '${value}'`, flag);
   return parsed;
 }
 

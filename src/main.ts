@@ -26,7 +26,10 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const clock = () => performance.now();
   const registry = new FleetRegistry(nodeRecords(config), {
-    thresholds: { unhealthyAfter: config.health.unhealthy_threshold, healthyAfter: config.health.healthy_threshold },
+    thresholds: {
+      unhealthyAfter: config.health.unhealthy_threshold,
+      healthyAfter: config.health.healthy_threshold,
+    },
     clock,
     onHealthChange: (entry, from) =>
       log.info("node health changed", { node: entry.id, from, to: entry.state, reason: entry.lastError }),
@@ -66,7 +69,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await prober.probeAll();
   prober.start();
   const server: HttpServer = await listen(app, config.server.host, config.server.port);
-  log.info("fleetgate listening", { url: server.url, nodes: registry.all().length, healthy: registry.healthy().length });
+  log.info("fleetgate listening", {
+    url: server.url,
+    nodes: registry.all().length,
+    healthy: registry.healthy().length,
+  });
   return {
     url: server.url,
     port: server.port,

@@ -58,7 +58,8 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
   app.notFound((c) => toResponse(errorReply(errors.routeNotFound(c.req.method, c.req.path)), {}));
   app.onError((err, c) => {
     const error = toGatewayError(err);
-    if (!(err instanceof GatewayError)) deps.log.error("unhandled error", { error: String(err), path: c.req.path });
+    if (!(err instanceof GatewayError))
+      deps.log.error("unhandled error", { error: String(err), path: c.req.path });
     return toResponse(errorReply(error), { "x-request-id": c.get("requestId") ?? "" });
   });
   return app;

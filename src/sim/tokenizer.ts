@@ -1,6 +1,7 @@
 /**
  * A deterministic stand-in for a real vocabulary: text splits into words (with their leading spaces),
- * punctuation runs, whitespace runs and newlines, each cut into pieces of at most four characters.
+ * punctuation runs, whitespace runs and newlines, each cut into pieces of at most four characters (plus
+ * a word's leading space).
  * Newlines and the chat template's markers are always pieces of their own, so tokenizing a rendered
  * conversation gives the previous turn's prompt tokens as a prefix, which is what the slot cache needs.
  */
@@ -42,8 +43,13 @@ export class Tokenizer {
       }
       for (const run of part.match(PIECE_RUNS) ?? []) {
         const chars = Array.from(run);
-        for (let i = 0; i < chars.length; i += MAX_PIECE_CHARS) {
-          out.push(chars.slice(i, i + MAX_PIECE_CHARS).join(""));
+        // A word's single leading space rides along for free, as in BPE vocabularies (" word").
+        let start = 0;
+        let end = MAX_PIECE_CHARS + (chars[0] === " " && chars[1] !== " " ? 1 : 0);
+        while (start < chars.length) {
+          out.push(chars.slice(start, end).join(""));
+          start = end;
+          end += MAX_PIECE_CHARS;
         }
       }
     }

@@ -9,7 +9,9 @@ interface Envelope {
 describe("errors reach clients in the OpenAI envelope", () => {
   let fleet: TestFleet;
   beforeAll(async () => {
-    fleet = await startFleet([{ model: "tiny", nCtx: 256 }], { config: { server: { body_limit_bytes: 4096 } } });
+    fleet = await startFleet([{ model: "tiny", nCtx: 256 }], {
+      config: { server: { body_limit_bytes: 4096 } },
+    });
   });
   afterAll(() => fleet.close());
 
@@ -59,7 +61,11 @@ describe("errors reach clients in the OpenAI envelope", () => {
   });
 
   it("refuses a wrong content type with 415", async () => {
-    const response = await fetch(chat(), { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+    const response = await fetch(chat(), {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "{}",
+    });
     await expectEnvelope(response, 415, "unsupported_media_type");
   });
 

@@ -18,7 +18,9 @@ describe("streams and the nodes behind them", () => {
       const sim = fleet.sims[0]!;
       expect(sim.stats().busySlots).toBe(1);
       client.abort();
-      expect(await eventually(() => sim.stats().requestsAborted === 1 && sim.stats().busySlots === 0, 1000)).toBe(true);
+      expect(
+        await eventually(() => sim.stats().requestsAborted === 1 && sim.stats().busySlots === 0, 1000),
+      ).toBe(true);
       expect(sim.stats().tokensGenerated).toBeLessThan(50);
     } finally {
       await fleet.close();
@@ -26,9 +28,15 @@ describe("streams and the nodes behind them", () => {
   });
 
   it("sends SSE keep-alive comments while the first token is slow", async () => {
-    const fleet = await startFleet([{ model: "tiny", ttftMs: 700 }], { config: { server: { keepalive_interval_ms: 150 } } });
+    const fleet = await startFleet([{ model: "tiny", ttftMs: 700 }], {
+      config: { server: { keepalive_interval_ms: 150 } },
+    });
     try {
-      const response = await postJson(`${fleet.baseURL}/chat/completions`, { ...ask, max_tokens: 2, stream: true });
+      const response = await postJson(`${fleet.baseURL}/chat/completions`, {
+        ...ask,
+        max_tokens: 2,
+        stream: true,
+      });
       expect(response.status).toBe(200);
       const text = await response.text();
       const firstData = text.indexOf("data: ");
@@ -44,11 +52,15 @@ describe("streams and the nodes behind them", () => {
     const fleet = await startFleet([{ model: "tiny", loadingMs: 600 }]);
     try {
       expect((await fetch(`${fleet.gateway.url}/readyz`)).status).toBe(503);
-      const nodes = (await (await fetch(`${fleet.gateway.url}/admin/nodes`)).json()) as { nodes: { state: string }[] };
+      const nodes = (await (await fetch(`${fleet.gateway.url}/admin/nodes`)).json()) as {
+        nodes: { state: string }[];
+      };
       expect(nodes.nodes[0]?.state).toBe("loading");
       const early = await postJson(`${fleet.baseURL}/chat/completions`, ask);
       expect(early.status).toBe(503);
-      expect(await eventually(async () => (await fetch(`${fleet.gateway.url}/readyz`)).status === 200, 3000)).toBe(true);
+      expect(
+        await eventually(async () => (await fetch(`${fleet.gateway.url}/readyz`)).status === 200, 3000),
+      ).toBe(true);
       const late = await postJson(`${fleet.baseURL}/chat/completions`, { ...ask, max_tokens: 2 });
       expect(late.status).toBe(200);
     } finally {
@@ -83,7 +95,11 @@ describe("streams and the nodes behind them", () => {
     const fleet = await startFleet([{ model: "tiny", faults: { errorRate: 1 } }, { model: "tiny" }]);
     try {
       for (let i = 0; i < 4; i++) {
-        const response = await postJson(`${fleet.baseURL}/chat/completions`, { ...ask, max_tokens: 1, stream: i % 2 === 0 });
+        const response = await postJson(`${fleet.baseURL}/chat/completions`, {
+          ...ask,
+          max_tokens: 1,
+          stream: i % 2 === 0,
+        });
         expect(response.status).toBe(200);
         expect(response.headers.get("x-fleetgate-node")).toBe("node-1");
         await response.text();
@@ -109,7 +125,11 @@ describe("streams and the nodes behind them", () => {
   it("ends a stream cut off mid-answer with an explicit error event, not [DONE]", async () => {
     const fleet = await startFleet([{ model: "tiny", faults: { dieAfterTokens: 3 } }]);
     try {
-      const response = await postJson(`${fleet.baseURL}/chat/completions`, { ...ask, max_tokens: 20, stream: true });
+      const response = await postJson(`${fleet.baseURL}/chat/completions`, {
+        ...ask,
+        max_tokens: 20,
+        stream: true,
+      });
       const text = await response.text();
       expect(text).not.toContain("[DONE]");
       expect(text).toContain('"code":"stream_interrupted"');

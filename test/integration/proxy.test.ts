@@ -61,7 +61,11 @@ describe("OpenAI-compatible proxying through the gateway", () => {
   });
 
   it("proxies text completions, streamed and not", async () => {
-    const completion = await fleet.client.completions.create({ model: "tiny", prompt: "Once upon", max_tokens: 5 });
+    const completion = await fleet.client.completions.create({
+      model: "tiny",
+      prompt: "Once upon",
+      max_tokens: 5,
+    });
     expect(completion.object).toBe("text_completion");
     expect(completion.usage?.completion_tokens).toBe(5);
     const stream = await fleet.client.completions.create({

@@ -25,7 +25,13 @@ export async function startFleet(nodes: SimNodeOptions[], options: FleetOptions 
   const config = buildConfig({
     ...extra,
     server: { host: "127.0.0.1", port: 0, keepalive_interval_ms: 200, ...extra.server },
-    health: { interval_ms: 100, timeout_ms: 500, unhealthy_threshold: 2, healthy_threshold: 2, ...extra.health },
+    health: {
+      interval_ms: 100,
+      timeout_ms: 500,
+      unhealthy_threshold: 2,
+      healthy_threshold: 2,
+      ...extra.health,
+    },
     nodes: sims.map((sim, i) => ({ id: `node-${i}`, url: sim.url, ...options.nodeConfig?.[i] })),
   });
   const gateway = await startGateway(config, silentLogger);
@@ -44,7 +50,10 @@ export async function startFleet(nodes: SimNodeOptions[], options: FleetOptions 
 }
 
 /** Polls until the check passes or the time is up; returns whether it passed. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<boolean> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 3000,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return true;

@@ -14,6 +14,34 @@ export interface FleetStats {
   readonly leaders: readonly number[];
   /** `fnv1a32` of each node id, built on first use by rendezvous hashing. */
   idHashes: Uint32Array | undefined;
+  readonly hashIds: IdHasher;
+}
+
+/**
+ * Remembers the id hashes of the last eligible list by position. Registries keep their node order, so a
+ * new snapshot usually lines up with the last one and costs one string comparison per node (a pointer
+ * comparison when the registry reuses its id strings) instead of hashing every id again.
+ */
+export class IdHasher {
+  private readonly ids: string[] = [];
+  private hashes = new Uint32Array(0);
+
+  hash(nodes: readonly NodeView[]): Uint32Array {
+    const previous = this.hashes;
+    const next = new Uint32Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      const id = nodes[i]!.id;
+      if (this.ids[i] === id) {
+        next[i] = previous[i]!;
+      } else {
+        next[i] = fnv1a32(id);
+        this.ids[i] = id;
+      }
+    }
+    this.ids.length = nodes.length;
+    this.hashes = next;
+    return next;
+  }
 }
 
 export type StatsOf = (nodes: readonly NodeView[]) => FleetStats;
@@ -24,6 +52,7 @@ export type StatsOf = (nodes: readonly NodeView[]) => FleetStats;
  */
 export function createStatsCache(options: LatencyPolicyOptions): StatsOf {
   const cache = new WeakMap<readonly NodeView[], FleetStats>();
+  const hashIds = new IdHasher();
   const reference: Prediction = {
     promptTokens: 512,
     maxTokens: options.typicalOutputTokens,
@@ -33,7 +62,7 @@ export function createStatsCache(options: LatencyPolicyOptions): StatsOf {
   return (nodes) => {
     let stats = cache.get(nodes);
     if (stats === undefined) {
-      stats = gather(nodes, options, reference);
+      stats = gather(nodes, options, reference, hashIds);
       cache.set(nodes, stats);
     }
     return stats;
@@ -41,11 +70,7 @@ export function createStatsCache(options: LatencyPolicyOptions): StatsOf {
 }
 
 export function idHashesOf(stats: FleetStats, nodes: readonly NodeView[]): Uint32Array {
-  if (stats.idHashes === undefined) {
-    const hashes = new Uint32Array(nodes.length);
-    for (let i = 0; i < nodes.length; i++) hashes[i] = fnv1a32(nodes[i]!.id);
-    stats.idHashes = hashes;
-  }
+  stats.idHashes ??= stats.hashIds.hash(nodes);
   return stats.idHashes;
 }
 
@@ -53,6 +78,7 @@ function gather(
   nodes: readonly NodeView[],
   options: LatencyPolicyOptions,
   reference: Prediction,
+  hashIds: IdHasher,
 ): FleetStats {
   const leaderCount = nodes.length > options.sampleThreshold ? options.leaderCount : 0;
   const leaders: number[] = [];
@@ -68,7 +94,7 @@ function gather(
     if (leaderCount > 0)
       keepBest(leaders, leaderScores, leaderCount, i, predictMs(node, reference, 0, options));
   }
-  return { totalOccupancy, totalSlots, explorable, leaders, idHashes: undefined };
+  return { totalOccupancy, totalSlots, explorable, leaders, idHashes: undefined, hashIds };
 }
 
 /** Insertion into a tiny sorted list: cheaper than sorting the fleet for its best few. */

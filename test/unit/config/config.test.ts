@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} is the config syntax under test
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,10 @@ function failure(document: unknown, env = {}): ConfigError {
 describe("gateway config", () => {
   it("accepts the documented node shape and fills defaults", () => {
     const config = buildConfig(
-      { server: { host: "0.0.0.0", port: 8080 }, nodes: [{ ...node, api_key: "${FRA1_KEY}", models: ["tiny"] }] },
+      {
+        server: { host: "0.0.0.0", port: 8080 },
+        nodes: [{ ...node, api_key: "${FRA1_KEY}", models: ["tiny"] }],
+      },
       { FRA1_KEY: "k1" },
     );
     expect(config.nodes[0]).toMatchObject({ id: "fra-1", api_key: "k1", models: ["tiny"], region: "fra" });

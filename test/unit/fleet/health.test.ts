@@ -34,9 +34,9 @@ describe("node health", () => {
   });
 
   it("reads llama.cpp's 503 Loading model as loading, not failed", () => {
-    expect(healthVerdict(503, '{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}')).toBe(
-      "loading",
-    );
+    expect(
+      healthVerdict(503, '{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}'),
+    ).toBe("loading");
     expect(healthVerdict(503, "busy")).toBe("failed");
     expect(healthVerdict(200, '{"status":"ok"}')).toBe("ok");
   });

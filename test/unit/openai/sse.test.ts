@@ -4,7 +4,7 @@ import { SseDecoder } from "../../../src/openai/index.js";
 describe("SSE decoder", () => {
   it("reassembles events split across chunks and skips comments", () => {
     const decoder = new SseDecoder();
-    expect(decoder.push(": keep-alive\n\ndata: {\"a\"")).toEqual([]);
+    expect(decoder.push(': keep-alive\n\ndata: {"a"')).toEqual([]);
     expect(decoder.push(":1}\n\ndata: [DONE]\n")).toEqual([{ data: '{"a":1}' }]);
     expect(decoder.push("\n")).toEqual([{ data: "[DONE]" }]);
   });
