@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { parseSimArgs, SIM_HELP } from "../../../src/sim/index.js";
+
+describe("sim CLI arguments", () => {
+  it("maps flags to node options and faults", () => {
+    const options = parseSimArgs([
+      "--port",
+      "9000",
+      "--model",
+      "m",
+      "--region",
+      "eu-west",
+      "--slots",
+      "8",
+      "--ttft-ms",
+      "5",
+      "--tokens-per-second",
+      "120",
+      "--prefill-tokens-per-second",
+      "4000",
+      "--rtt-ms",
+      "30",
+      "--loading-ms",
+      "100",
+      "--n-ctx",
+      "8192",
+      "--no-embeddings",
+      "--api-key",
+      "k",
+      "--seed",
+      "7",
+      "--error-rate",
+      "0.25",
+      "--die-after-tokens",
+      "3",
+      "--hang-before-headers",
+      "--hang-mid-stream-after-tokens",
+      "4",
+      "--malformed",
+      "--slow-bytes-per-second",
+      "100",
+      "--flap-period-ms",
+      "500",
+    ]);
+    expect(options).toEqual({
+      port: 9000,
+      model: "m",
+      region: "eu-west",
+      slots: 8,
+      ttftMs: 5,
+      tokensPerSecond: 120,
+      prefillTokensPerSecond: 4000,
+      rttMs: 30,
+      loadingMs: 100,
+      nCtx: 8192,
+      embeddings: false,
+      apiKey: "k",
+      seed: 7,
+      faults: {
+        errorRate: 0.25,
+        dieAfterTokens: 3,
+        hangBeforeHeaders: true,
+        hangMidStreamAfterTokens: 4,
+        malformedOutput: true,
+        slowBytesPerSecond: 100,
+        flapPeriodMs: 500,
+      },
+    });
+    expect(parseSimArgs([])).toEqual({});
+  });
+
+  it("names the flag of a bad value", () => {
+    expect(() => parseSimArgs(["--slots", "abc"])).toThrow(/--slots/);
+    expect(() => parseSimArgs(["--slots", "0"])).toThrow(/--slots/);
+    expect(() => parseSimArgs(["--error-rate", "1.5"])).toThrow(/--error-rate/);
+    expect(() => parseSimArgs(["--port", "70000"])).toThrow(/--port/);
+    expect(() => parseSimArgs(["--die-after-tokens", "-2"])).toThrow(/--die-after-tokens/);
+    expect(() => parseSimArgs(["--bogus"])).toThrow(/--bogus/);
+  });
+
+  it("documents every flag in the help text", () => {
+    for (const flag of ["--tokens-per-second", "--no-embeddings", "--flap-period-ms", "--malformed"]) {
+      expect(SIM_HELP).toContain(flag);
+    }
+  });
+});
