@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { issuePath } from "../errors.js";
+import { describeIssues } from "../openai/validate.js";
 
 /** Faults a test or benchmark can switch on, at start or at run time, to see how a gateway copes. */
 export interface FaultConfig {
@@ -103,8 +103,7 @@ export interface OptionIssue {
 }
 
 function firstIssue(error: z.ZodError): OptionIssue {
-  const issue = error.issues[0];
-  return { path: issue ? issuePath(issue.path) : "", message: issue?.message ?? "invalid" };
+  return { path: describeIssues(error).path, message: error.issues[0]?.message ?? "invalid" };
 }
 
 /** The first problem with the options, with its dotted path (`slots`, `faults.errorRate`), if any. */

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { parseSimArgs, SIM_HELP } from "../../../src/sim/index.js";
+import { describe, expect, it, vi } from "vitest";
+import { parseSimArgs, runSimCommand, SIM_HELP } from "../../../src/sim/index.js";
+import { until } from "./helpers.js";
 
 describe("sim CLI arguments", () => {
   it("maps flags to node options and faults", () => {
@@ -81,6 +82,38 @@ describe("sim CLI arguments", () => {
   it("documents every flag in the help text", () => {
     for (const flag of ["--tokens-per-second", "--no-embeddings", "--flap-period-ms", "--malformed"]) {
       expect(SIM_HELP).toContain(flag);
+    }
+  });
+});
+
+describe("sim command", () => {
+  it("prints help for --help without starting a node", async () => {
+    const write = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      await runSimCommand(["--help"]);
+      expect(write).toHaveBeenCalledWith(SIM_HELP);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it("prints one line with the URL, serves, and closes on SIGTERM", async () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const running = runSimCommand(["--port", "0", "--region", "eu-west"]);
+      await until(() => lines.length > 0);
+      const url = lines[0]?.match(/http:\/\/\S+/)?.[0];
+      expect(lines[0]).toContain("eu-west");
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      process.emit("SIGTERM", "SIGTERM");
+      await running;
+      await expect(fetch(`${url}/health`)).rejects.toThrow();
+    } finally {
+      write.mockRestore();
     }
   });
 });
