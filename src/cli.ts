@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfigFile } from "./config/index.js";
+import { ConfigError, type GatewayConfig, loadConfigFile } from "./config/index.js";
+import { resolveRegion } from "./geo/index.js";
 import { createLogger } from "./telemetry/index.js";
 
 const USAGE = `fleetgate: an OpenAI-compatible gateway for fleets of llama.cpp nodes
@@ -58,6 +59,14 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+}
+
+function knownRegion(code: string, config: GatewayConfig): string {
+  const region = code.toLowerCase();
+  if (!resolveRegion(region, new Map(Object.entries(config.regions)))) {
+    throw new ConfigError(`FLY_REGION: unknown region '${code}' (add it under 'regions')`, "FLY_REGION");
+  }
+  return region;
 }
 
 function integerFlag(flag: string, value: string): number {

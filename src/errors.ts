@@ -82,6 +82,16 @@ export const errors = {
       type: "service_unavailable_error",
       retryAfterSeconds,
     }),
+  noNodeInAllowedRegions: (regions: ReadonlySet<string>, retryAfterSeconds: number) =>
+    new GatewayError(
+      `No healthy node serving this model is in the allowed regions (${[...regions].join(", ") || "none"}); data residency forbids sending it elsewhere`,
+      {
+        status: 503,
+        code: "no_node_in_allowed_regions",
+        type: "service_unavailable_error",
+        retryAfterSeconds,
+      },
+    ),
   upstreamUnreachable: (nodeId: string, cause: unknown) =>
     new GatewayError(`Node '${nodeId}' could not be reached`, {
       status: 502,

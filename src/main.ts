@@ -1,9 +1,10 @@
 import type { GatewayConfig } from "./config/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
-import { Gateway } from "./gateway/index.js";
-import { resolveRegion } from "./geo/index.js";
+import { AffinityMemory, Gateway, type LocalityPolicy } from "./gateway/index.js";
+import { type LatLon, resolveRegion } from "./geo/index.js";
 import { createApp, type HttpServer, listen } from "./http/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
+import { createStore, type StateStore } from "./store/index.js";
 import type { Logger } from "./telemetry/index.js";
 import { createProbeTransport, UpstreamPools } from "./upstream/index.js";
 
@@ -45,9 +46,25 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     { intervalMs: config.health.interval_ms, timeoutMs: config.health.timeout_ms },
     log,
   );
+  const store: StateStore = createStore({
+    redisUrl: config.store.redis_url,
+    keyPrefix: config.store.key_prefix,
+  });
+  const tuning = config.routing.latency;
   const gateway = new Gateway({
     registry,
-    policy: createRoutingPolicy(config.routing.strategy, { random: Math.random }),
+    policy: createRoutingPolicy(config.routing.strategy, {
+      random: Math.random,
+      latency: {
+        explorationRate: tuning.exploration_rate,
+        affinityLoadEpsilon: tuning.affinity_load_epsilon,
+        nearEqualMs: tuning.near_equal_ms,
+      },
+    }),
+    locality: localityPolicy(config),
+    affinity: config.routing.affinity
+      ? new AffinityMemory(store, config.routing.affinity_ttl_ms, log)
+      : undefined,
     pools,
     clock,
     log,
@@ -88,7 +105,30 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await closed;
       clearTimeout(deadline);
       await pools.close();
+      await store.close();
     },
+  };
+}
+
+type Place = { region?: string | undefined; lat?: number | undefined; lon?: number | undefined };
+
+/** Coordinates win over a region code; the region table (custom first) resolves codes. */
+function locate(place: Place | undefined, custom: ReadonlyMap<string, LatLon>): LatLon | undefined {
+  if (place?.lat !== undefined && place.lon !== undefined) return { lat: place.lat, lon: place.lon };
+  return place?.region ? resolveRegion(place.region, custom) : undefined;
+}
+
+function localityPolicy(config: GatewayConfig): LocalityPolicy {
+  const customRegions = new Map(Object.entries(config.regions));
+  return {
+    gatewayLocation: locate(config.location, customRegions),
+    clientRelative: config.routing.client_relative,
+    allowedRegions: config.routing.allowed_regions ? new Set(config.routing.allowed_regions) : undefined,
+    residency: config.routing.residency.map((rule) => ({
+      clientRegions: new Set(rule.client_regions),
+      nodeRegions: new Set(rule.node_regions),
+    })),
+    customRegions,
   };
 }
 
@@ -98,12 +138,7 @@ function nodeRecords(config: GatewayConfig): NodeRecord[] {
     id: node.id,
     url: node.url,
     region: node.region,
-    location:
-      node.lat !== undefined && node.lon !== undefined
-        ? { lat: node.lat, lon: node.lon }
-        : node.region
-          ? resolveRegion(node.region, custom)
-          : undefined,
+    location: locate(node, custom),
     apiKey: node.api_key,
     declaredModels: node.models,
     declaredSlots: node.slots,

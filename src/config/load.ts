@@ -65,6 +65,17 @@ function checkRegions(config: GatewayConfig): void {
   config.nodes.forEach((node, i) => {
     check(node.region, `nodes[${i}].region`);
   });
+  config.routing.allowed_regions?.forEach((region, i) => {
+    check(region, `routing.allowed_regions[${i}]`);
+  });
+  config.routing.residency.forEach((rule, i) => {
+    rule.client_regions.forEach((region, j) => {
+      check(region, `routing.residency[${i}].client_regions[${j}]`);
+    });
+    rule.node_regions.forEach((region, j) => {
+      check(region, `routing.residency[${i}].node_regions[${j}]`);
+    });
+  });
 }
 
 export function loadConfigFile(file: string, env: Env): GatewayConfig {

@@ -66,8 +66,33 @@ const upstreamSchema = z.strictObject({
   keepalive_timeout_ms: z.number().int().min(100).default(30_000),
 });
 
+const residencyRuleSchema = z.strictObject({
+  /** Clients that declare one of these regions (x-fleetgate-client-region)... */
+  client_regions: z.array(regionCode).min(1),
+  /** ...may only be served by nodes in these regions. */
+  node_regions: z.array(regionCode).min(1),
+});
+
+const latencyTuningSchema = z.strictObject({
+  /** Share of decisions that try a cold or recovering node first, so it gets measured. */
+  exploration_rate: z.number().min(0).max(1).default(0.02),
+  /** Bounded load: the affinity node keeps its bonus while under (1+ε)× the mean load. */
+  affinity_load_epsilon: z.number().min(0).max(10).default(0.25),
+  /** Nodes predicted within this many ms of the best are near-equals (power of two choices). */
+  near_equal_ms: z.number().min(0).default(10),
+});
+
 const routingSchema = z.strictObject({
-  strategy: z.enum(["round-robin"]).default("round-robin"),
+  strategy: z.enum(["latency", "round-robin", "random", "least-loaded"]).default("latency"),
+  latency: latencyTuningSchema.default(latencyTuningSchema.parse({})),
+  /** Remember which node served a conversation, so its next turn finds the prefix in that node's cache. */
+  affinity: z.boolean().default(true),
+  affinity_ttl_ms: z.number().int().min(1000).default(600_000),
+  /** Measure network distance from the client's location (when it is known) instead of this gateway's. */
+  client_relative: z.boolean().default(false),
+  /** Data residency for every request: only nodes in these regions may serve. */
+  allowed_regions: z.array(regionCode).min(1).optional(),
+  residency: z.array(residencyRuleSchema).default([]),
 });
 
 const storeSchema = z.strictObject({

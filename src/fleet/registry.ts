@@ -3,6 +3,8 @@ import type { HealthThresholds, ProbeVerdict } from "./health.js";
 import { NodeEntry } from "./node-entry.js";
 import type { NodeRecord } from "./types.js";
 
+const SNAPSHOT_MAX_AGE_MS = 250;
+
 export interface RegistryOptions {
   readonly thresholds: HealthThresholds;
   readonly clock: () => number;
@@ -22,6 +24,7 @@ export interface ModelListing {
 export class FleetRegistry {
   private readonly entries = new Map<string, NodeEntry>();
   private healthyCache: readonly NodeEntry[] | undefined;
+  private published: FleetSnapshot | undefined;
 
   constructor(
     records: readonly NodeRecord[],
@@ -57,8 +60,18 @@ export class FleetRegistry {
     return this.healthyCache;
   }
 
+  /**
+   * The same snapshot object is handed out until the healthy set changes or it is older than
+   * SNAPSHOT_MAX_AGE_MS: routing caches per-snapshot work (eligibility, leaders), and the node views
+   * inside are live, so republishing per request would only redo that work.
+   */
   snapshot(): FleetSnapshot {
-    return { nodes: this.healthy(), now: this.options.clock() };
+    const now = this.options.clock();
+    const nodes = this.healthy();
+    if (!this.published || this.published.nodes !== nodes || now - this.published.now > SNAPSHOT_MAX_AGE_MS) {
+      this.published = { nodes, now };
+    }
+    return this.published;
   }
 
   recordProbe(entry: NodeEntry, verdict: ProbeVerdict): void {

@@ -14,6 +14,8 @@ export class Attempt {
     readonly entry: NodeEntry,
     private readonly registry: FleetRegistry,
     private readonly clock: () => number,
+    /** Told once when the attempt succeeds (e.g. to remember the conversation's node). */
+    private readonly onSuccess?: (entry: NodeEntry) => void,
   ) {
     this.startedAt = clock();
     entry.begin();
@@ -28,13 +30,14 @@ export class Attempt {
     interTokenMs?: number | undefined;
     timings?: Timings | undefined;
   }) {
-    this.settle({
+    const settledNow = this.settle({
       ok: true,
       nodeFault: false,
       ttftMs: details.ttftMs,
       interTokenMs: details.interTokenMs ?? interTokenFromTimings(details.timings),
       prefillTokensPerSec: prefillSpeed(details.timings),
     });
+    if (settledNow) this.onSuccess?.(this.entry);
   }
 
   /** The node failed; `unreachable` also counts against its health, like a failed probe. */
@@ -48,10 +51,12 @@ export class Attempt {
     this.settle({ ok: false, nodeFault: false });
   }
 
-  private settle(observation: RequestObservation): void {
-    if (this.settled) return;
+  /** Reports the observation unless one was reported already; true when this call reported it. */
+  private settle(observation: RequestObservation): boolean {
+    if (this.settled) return false;
     this.settled = true;
     this.entry.finish(observation);
+    return true;
   }
 }
 

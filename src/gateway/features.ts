@@ -1,6 +1,6 @@
 import { estimateChatTokens, estimateTokens } from "../accounting/index.js";
 import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../openai/index.js";
-import type { RequestFeatures } from "../routing/types.js";
+import { prefixKeyForChat, prefixKeyForPrompt, type RequestFeatures } from "../routing/index.js";
 
 /** A validated body, tagged with its endpoint so the fields it has are known. */
 export type ProxiedRequest =
@@ -15,6 +15,13 @@ export type FeatureContext = Pick<
   RequestFeatures,
   "prefixKey" | "rememberedNode" | "origin" | "allowedRegions"
 >;
+
+/** The conversation's identity for prefix affinity; embeddings have none worth keeping. */
+export function prefixKeyOf(request: ProxiedRequest): string | undefined {
+  if (request.kind === "chat") return prefixKeyForChat(request.body.messages);
+  if (request.kind === "completions") return prefixKeyForPrompt(request.body.prompt);
+  return undefined;
+}
 
 /** What routing needs to know about a request, read once from its validated body. */
 export function requestFeatures(request: ProxiedRequest, context: FeatureContext): RequestFeatures {
@@ -34,6 +41,11 @@ export function requestFeatures(request: ProxiedRequest, context: FeatureContext
       request.kind === "chat" ? estimateChatTokens(request.body.messages) : inputTokens(request.body.prompt),
     maxTokens: body.max_tokens ?? body.max_completion_tokens ?? DEFAULT_MAX_TOKENS,
     stream: body.stream === true,
+    // Everything before the newest message was sent, and cached, on the previous turn.
+    expectedCachedTokens:
+      request.kind === "chat" && context.rememberedNode !== undefined
+        ? estimateChatTokens(request.body.messages.slice(0, -1))
+        : undefined,
     ...context,
   };
 }

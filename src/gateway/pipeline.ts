@@ -1,14 +1,17 @@
 import { errors, type GatewayError } from "../errors.js";
 import type { FleetRegistry, NodeEntry } from "../fleet/index.js";
 import { type EndpointKind, endpoints, extractUsage, parseRequestBody } from "../openai/index.js";
-import type { RequestFeatures, RoutingPolicy } from "../routing/types.js";
+import type { RoutingPolicy } from "../routing/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { readBody, type UpstreamPools } from "../upstream/index.js";
+import type { AffinityMemory } from "./affinity.js";
 import { Attempt } from "./attempt.js";
 import { tryInOrder } from "./failover.js";
-import { type ProxiedRequest, requestFeatures } from "./features.js";
+import { type ProxiedRequest, prefixKeyOf, requestFeatures } from "./features.js";
+import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
 import { type CallContext, callNode, transportFailure } from "./node-call.js";
 import { errorReply, type GatewayReply, jsonReply, SSE_HEADERS } from "./reply.js";
+import { routeRequest } from "./route.js";
 import { type OpenedStream, raceTick, relayStream, TICK } from "./stream.js";
 
 export interface GatewaySettings {
@@ -22,6 +25,9 @@ export interface GatewaySettings {
 export interface GatewayDeps {
   readonly registry: FleetRegistry;
   readonly policy: RoutingPolicy;
+  readonly locality: LocalityPolicy;
+  /** Conversation → node memory for prefix affinity; undefined when affinity is off. */
+  readonly affinity: AffinityMemory | undefined;
   readonly pools: UpstreamPools;
   readonly clock: () => number;
   readonly log: Logger;
@@ -36,10 +42,10 @@ export interface IncomingCall {
   readonly requestId: string;
   /** Aborted by the http layer when the client disconnects. */
   readonly signal: AbortSignal;
+  readonly header: HeaderReader;
 }
 
-/** Seconds a client is told to wait when no node can take its request. */
-const RETRY_AFTER_SECONDS = 2;
+type BeginAttempt = (entry: NodeEntry) => Attempt;
 
 /**
  * The request pipeline: parse, route, dispatch with failover before the first byte, relay, settle.
@@ -50,13 +56,19 @@ export class Gateway {
 
   async handle(call: IncomingCall): Promise<GatewayReply> {
     const request = parse(call);
+    const prefixKey = prefixKeyOf(request);
+    const rememberedNode = await this.deps.affinity?.recall(prefixKey);
     const features = requestFeatures(request, {
-      prefixKey: undefined,
-      rememberedNode: undefined,
-      origin: undefined,
-      allowedRegions: undefined,
+      prefixKey,
+      rememberedNode,
+      ...requestLocality(this.deps.locality, call.header),
     });
-    const { ranked, reason } = this.route(features);
+    const { ranked, reason } = routeRequest(
+      this.deps.registry,
+      this.deps.policy,
+      features,
+      this.deps.settings.maxAttempts,
+    );
     const headers = { "x-fleetgate-route": reason };
     const cancel = new AbortController();
     const signal = AbortSignal.any([
@@ -73,34 +85,28 @@ export class Gateway {
       clientGone: () => call.signal.aborted || cancel.signal.aborted,
       responseLimitBytes: this.deps.settings.responseLimitBytes,
     };
+    const begin = (entry: NodeEntry) =>
+      new Attempt(entry, this.deps.registry, this.deps.clock, (served) =>
+        this.deps.affinity?.remember(prefixKey, served.id),
+      );
     return features.stream
-      ? this.stream(ranked, context, headers, cancel)
-      : this.unary(ranked, context, headers);
+      ? this.stream(ranked, begin, context, headers, cancel)
+      : this.unary(ranked, begin, context, headers);
   }
 
-  private route(features: RequestFeatures): { ranked: NodeEntry[]; reason: string } {
-    const snapshot = this.deps.registry.snapshot();
-    if (snapshot.nodes.length === 0) throw errors.noHealthyNode(RETRY_AFTER_SECONDS);
-    const serving = snapshot.nodes.filter((node) => node.models.includes(features.model));
-    if (serving.length === 0) throw errors.modelNotFound(features.model);
-    const decision = this.deps.policy.rank({ nodes: serving, now: snapshot.now }, features);
-    const ranked: NodeEntry[] = [];
-    for (const view of decision.ranked.slice(0, this.deps.settings.maxAttempts)) {
-      const entry = this.deps.registry.get(view.id);
-      if (entry) ranked.push(entry);
-    }
-    if (ranked.length === 0) throw errors.noHealthyNode(RETRY_AFTER_SECONDS);
-    return { ranked, reason: decision.reason };
-  }
-
-  private async unary(ranked: NodeEntry[], context: CallContext, headers: Record<string, string>) {
+  private async unary(
+    ranked: readonly NodeEntry[],
+    begin: BeginAttempt,
+    context: CallContext,
+    headers: Record<string, string>,
+  ) {
     let lastNode = "";
     const outcome = await tryInOrder(
       ranked,
       ranked.length,
       async (entry) => {
         lastNode = entry.id;
-        const attempt = new Attempt(entry, this.deps.registry, this.deps.clock);
+        const attempt = begin(entry);
         const result = await callNode(attempt, context);
         if (result.kind !== "done") return result;
         let body: Buffer;
@@ -126,7 +132,8 @@ export class Gateway {
   }
 
   private async stream(
-    ranked: NodeEntry[],
+    ranked: readonly NodeEntry[],
+    begin: BeginAttempt,
     context: CallContext,
     headers: Record<string, string>,
     cancel: AbortController,
@@ -137,7 +144,7 @@ export class Gateway {
       ranked.length,
       (entry) => {
         currentNode = entry.id;
-        return this.openStream(entry, context);
+        return this.openStream(begin(entry), context);
       },
       context.clientGone,
     ).then((outcome) => ("error" in outcome ? outcome.error : outcome.value));
@@ -165,8 +172,8 @@ export class Gateway {
     };
   }
 
-  private async openStream(entry: NodeEntry, context: CallContext) {
-    const attempt = new Attempt(entry, this.deps.registry, this.deps.clock);
+  private async openStream(attempt: Attempt, context: CallContext) {
+    const entry = attempt.entry;
     const result = await callNode(attempt, context);
     if (result.kind !== "done") return result;
     const chunks = (result.value.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();

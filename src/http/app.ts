@@ -38,6 +38,7 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
         rawBody: body.raw,
         requestId: c.get("requestId"),
         signal: c.req.raw.signal,
+        header: (name) => c.req.header(name),
       });
       return toResponse(reply, {});
     });

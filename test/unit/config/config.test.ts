@@ -28,7 +28,7 @@ describe("gateway config", () => {
     );
     expect(config.nodes[0]).toMatchObject({ id: "fra-1", api_key: "k1", models: ["tiny"], region: "fra" });
     expect(config.health.unhealthy_threshold).toBe(3);
-    expect(config.routing.strategy).toBe("round-robin");
+    expect(config.routing.strategy).toBe("latency");
     expect(Object.isFrozen(config.nodes[0])).toBe(true);
   });
 

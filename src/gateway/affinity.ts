@@ -1,0 +1,35 @@
+import type { StateStore } from "../store/index.js";
+import type { Logger } from "../telemetry/index.js";
+
+/**
+ * Which node served a conversation last, kept in the shared store so every gateway replica sends the
+ * next turn to the node whose slot cache holds its prefix. A store outage only costs the hint.
+ */
+export class AffinityMemory {
+  constructor(
+    private readonly store: StateStore,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  async recall(prefixKey: string | undefined): Promise<string | undefined> {
+    if (prefixKey === undefined) return undefined;
+    try {
+      return await this.store.get(key(prefixKey));
+    } catch (err) {
+      this.log.warn("affinity lookup failed", { error: (err as Error).message });
+      return undefined;
+    }
+  }
+
+  remember(prefixKey: string | undefined, nodeId: string): void {
+    if (prefixKey === undefined) return;
+    this.store.set(key(prefixKey), nodeId, this.ttlMs).catch((err: unknown) => {
+      this.log.warn("affinity update failed", { error: (err as Error).message });
+    });
+  }
+}
+
+function key(prefixKey: string): string {
+  return `affinity:${prefixKey}`;
+}
