@@ -33,7 +33,7 @@ export class Attempt {
     const settledNow = this.settle({
       ok: true,
       nodeFault: false,
-      ttftMs: details.ttftMs,
+      ttftMs: details.ttftMs ?? ttftFromTimings(this.elapsedMs, details.timings),
       interTokenMs: details.interTokenMs ?? interTokenFromTimings(details.timings),
       prefillTokensPerSec: prefillSpeed(details.timings),
     });
@@ -58,6 +58,11 @@ export class Attempt {
     this.entry.finish(observation);
     return true;
   }
+}
+
+/** Without a stream, the first token came when the whole answer took minus the node's decode time. */
+function ttftFromTimings(elapsedMs: number, timings: Timings | undefined): number | undefined {
+  return timings ? Math.max(0, elapsedMs - timings.predicted_ms) : undefined;
 }
 
 function prefillSpeed(timings: Timings | undefined): number | undefined {
