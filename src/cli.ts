@@ -103,5 +103,6 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`fleetgate: ${message}\n`);
-  process.exit(1);
+  // Exit 2 for a command line that cannot work as written, 1 for everything else.
+  process.exit(err instanceof Error && err.name === "CliUsageError" ? 2 : 1);
 });

@@ -27,6 +27,23 @@ describe("streams and the nodes behind them", () => {
     }
   });
 
+  it("runs as many concurrent streams on a node as it has slots", async () => {
+    const fleet = await startFleet([{ model: "tiny", slots: 12, tokensPerSecond: 20 }]);
+    try {
+      const streams = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          postJson(`${fleet.baseURL}/chat/completions`, { ...ask, max_tokens: 40, stream: true }),
+        ),
+      );
+      const sim = fleet.sims[0]!;
+      expect(await eventually(() => sim.stats().busySlots === 12, 2000)).toBe(true);
+      expect(sim.stats().deferred).toBe(0);
+      await Promise.all(streams.map((response) => response.body?.cancel()));
+    } finally {
+      await fleet.close();
+    }
+  });
+
   it("sends SSE keep-alive comments while the first token is slow", async () => {
     const fleet = await startFleet([{ model: "tiny", ttftMs: 700 }], {
       config: { server: { keepalive_interval_ms: 150 } },
