@@ -11,6 +11,9 @@ import { createProbeTransport, UpstreamPools } from "./upstream/index.js";
 /** Failover tries at most this many nodes before giving up on a request. */
 const MAX_ATTEMPTS = 3;
 const RESPONSE_LIMIT_BYTES = 64 * 1024 * 1024;
+const FINAL_WRITE_MS = 200;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface RunningGateway {
   readonly url: string;
@@ -75,14 +78,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       responseLimitBytes: RESPONSE_LIMIT_BYTES,
     },
   });
-  let draining = false;
-  const app = createApp({
-    gateway,
-    registry,
-    bodyLimitBytes: config.server.body_limit_bytes,
-    log,
-    draining: () => draining,
-  });
+  const app = createApp({ gateway, registry, bodyLimitBytes: config.server.body_limit_bytes, log });
   await prober.probeAll();
   prober.start();
   const server: HttpServer = await listen(app, config.server.host, config.server.port);
@@ -98,12 +94,18 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     gateway,
     probeNow: () => prober.probeAll(),
     async close(drainMs = 0) {
-      draining = true;
+      gateway.beginDrain();
       prober.stop();
       const closed = server.close();
-      const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
-      await closed;
-      clearTimeout(deadline);
+      const finished = await Promise.race([closed.then(() => true), sleep(drainMs).then(() => false)]);
+      if (!finished) {
+        log.warn("drain timeout: ending open calls", { drainMs });
+        gateway.endOpenCalls();
+        // Let the error events reach the clients before the sockets go.
+        await sleep(FINAL_WRITE_MS);
+        server.closeAllConnections();
+        await closed;
+      }
       await pools.close();
       await store.close();
     },

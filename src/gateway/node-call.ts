@@ -1,4 +1,4 @@
-import { errors, type GatewayError } from "../errors.js";
+import { errors, GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
 import {
   NodeFault,
@@ -62,12 +62,18 @@ export function transportFailure<T>(attempt: Attempt, err: unknown, context: Cal
     return { kind: "retry", error: err };
   }
   attempt.endWithoutFault();
-  const error: GatewayError = context.clientGone()
-    ? errors.clientClosed()
-    : context.signal.aborted
-      ? errors.upstreamTimeout(attempt.entry.id, "request deadline")
-      : errors.internal(err);
-  return { kind: "final", error };
+  return { kind: "final", error: stopReason(context, attempt.entry.id) ?? errors.internal(err) };
+}
+
+/**
+ * Why the gateway itself stopped a call, if it did: the client left, the deadline passed, or the
+ * gateway is shutting down. None of these is the node's fault.
+ */
+export function stopReason(context: CallContext, nodeId: string): GatewayError | undefined {
+  if (context.clientGone()) return errors.clientClosed();
+  if (!context.signal.aborted) return undefined;
+  const reason: unknown = context.signal.reason;
+  return reason instanceof GatewayError ? reason : errors.upstreamTimeout(nodeId, "request deadline");
 }
 
 export function targetOf(entry: NodeEntry) {

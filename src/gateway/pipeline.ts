@@ -9,7 +9,7 @@ import { Attempt } from "./attempt.js";
 import { tryInOrder } from "./failover.js";
 import { type ProxiedRequest, prefixKeyOf, requestFeatures } from "./features.js";
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
-import { type CallContext, callNode, transportFailure } from "./node-call.js";
+import { type CallContext, callNode, stopReason, transportFailure } from "./node-call.js";
 import { errorReply, type GatewayReply, jsonReply, SSE_HEADERS } from "./reply.js";
 import { routeRequest } from "./route.js";
 import { type OpenedStream, raceTick, relayStream, TICK } from "./stream.js";
@@ -52,9 +52,28 @@ type BeginAttempt = (entry: NodeEntry) => Attempt;
  * It is the only place that knows the order of the stages.
  */
 export class Gateway {
+  /** Aborted when a drain runs out of time: every open call ends with `shutting_down`. */
+  private readonly shutdown = new AbortController();
+  private draining = false;
+
   constructor(private readonly deps: GatewayDeps) {}
 
+  /** Refuses new calls from now on; calls already running go on. */
+  beginDrain(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Ends every open call now: streams get an explicit `shutting_down` error event. */
+  endOpenCalls(): void {
+    this.shutdown.abort(errors.shuttingDown());
+  }
+
   async handle(call: IncomingCall): Promise<GatewayReply> {
+    if (this.draining) throw errors.shuttingDown();
     const request = parse(call);
     const prefixKey = prefixKeyOf(request);
     const rememberedNode = await this.deps.affinity?.recall(prefixKey);
@@ -74,6 +93,7 @@ export class Gateway {
     const signal = AbortSignal.any([
       call.signal,
       cancel.signal,
+      this.shutdown.signal,
       AbortSignal.timeout(this.deps.settings.requestTimeoutMs),
     ]);
     const context: CallContext = {
@@ -157,6 +177,7 @@ export class Gateway {
       keepAliveMs: this.deps.settings.keepAliveMs,
       clock: this.deps.clock,
       clientGone: context.clientGone,
+      stoppedBy: () => stopReason(context, currentNode),
       commentFirst: settledFirst === TICK,
     });
     return {
@@ -201,7 +222,7 @@ export class Gateway {
   }
 
   ready(): boolean {
-    return this.deps.registry.healthy().length > 0;
+    return !this.draining && this.deps.registry.healthy().length > 0;
   }
 }
 

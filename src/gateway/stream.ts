@@ -15,6 +15,8 @@ export interface RelayOptions {
   readonly clock: () => number;
   /** True once the client has gone away; the relay then ends quietly without blaming the node. */
   readonly clientGone: () => boolean;
+  /** Why the gateway stopped the stream (deadline, shutdown), if it did: ended with that error, no blame. */
+  readonly stoppedBy: () => GatewayError | undefined;
   /** Send a keep-alive comment before waiting: the client has already waited one interval. */
   readonly commentFirst: boolean;
 }
@@ -54,6 +56,7 @@ async function* relayOpened(
   const observer = new SseObserver(options.clock);
   const ttftMs = attempt.elapsedMs;
   let failure: GatewayError | undefined;
+  let stopped: GatewayError | undefined;
   try {
     observer.push(opened.first);
     yield opened.first;
@@ -68,11 +71,13 @@ async function* relayOpened(
       failure = errors.streamInterrupted(attempt.entry.id, "the node closed the stream without [DONE]");
     }
   } catch (err) {
-    if (!options.clientGone()) failure = errors.streamInterrupted(attempt.entry.id, (err as Error).message);
+    stopped = options.stoppedBy();
+    if (!stopped) failure = errors.streamInterrupted(attempt.entry.id, (err as Error).message);
   } finally {
-    settle(attempt, observer, ttftMs, failure, options);
+    settle(attempt, observer, ttftMs, failure, stopped !== undefined);
   }
-  if (failure) yield errorEvent(failure);
+  const ending = failure ?? stopped;
+  if (ending && !options.clientGone()) yield errorEvent(ending);
 }
 
 function settle(
@@ -80,11 +85,11 @@ function settle(
   observer: SseObserver,
   ttftMs: number,
   failure: GatewayError | undefined,
-  options: RelayOptions,
+  stopped: boolean,
 ): void {
   if (failure || observer.malformed || observer.errorPayload !== undefined) {
     attempt.failByNode(failure ?? errors.upstreamMalformed(attempt.entry.id, "error event in stream"));
-  } else if (options.clientGone() && !observer.done) {
+  } else if (stopped && !observer.done) {
     attempt.endWithoutFault();
   } else {
     const span = (observer.lastEventAt ?? 0) - (observer.firstEventAt ?? 0);

@@ -15,8 +15,6 @@ export interface AppDeps {
   readonly registry: FleetRegistry;
   readonly bodyLimitBytes: number;
   readonly log: Logger;
-  /** True once shutdown has begun: readiness fails so load balancers stop sending traffic. */
-  readonly draining: () => boolean;
 }
 
 const PROXIED: ReadonlyArray<readonly [string, EndpointKind]> = [
@@ -47,10 +45,13 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
   app.get("/v1/models", () => toResponse(deps.gateway.models(), {}));
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const healthy = deps.registry.healthy().length;
-    const ready = healthy > 0 && !deps.draining();
+    const ready = deps.gateway.ready();
     return c.json(
-      { status: ready ? "ready" : "not_ready", healthy_nodes: healthy, draining: deps.draining() },
+      {
+        status: ready ? "ready" : "not_ready",
+        healthy_nodes: deps.registry.healthy().length,
+        draining: deps.gateway.isDraining,
+      },
       ready ? 200 : 503,
     );
   });
