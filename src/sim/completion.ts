@@ -63,11 +63,15 @@ async function serve(
     idTask: ctx.nextTaskId(),
     nPredict: plan.maxTokens ?? -1,
     nDecoded: 0,
+    nPromptTokens: plan.promptIds.length,
+    nPromptTokensCache: 0,
+    nPromptTokensProcessed: 0,
     stream: plan.stream,
     seed: plan.seed,
   };
   const lease = await pool.acquire(plan.promptIds, plan.cachePrompt, task, exchange.signal);
   let cached = plan.promptIds.slice(0, lease.cacheN);
+  task.nPromptTokensCache = lease.cacheN;
   let decodeStart: number | undefined;
   try {
     const promptN = plan.promptIds.length - lease.cacheN;
@@ -76,7 +80,8 @@ async function serve(
       signal: exchange.signal,
     });
     const promptMs = performance.now() - prefillStart;
-    metrics.recordPrompt(promptN, promptMs);
+    metrics.recordPrompt(promptN, promptMs, lease.cacheN);
+    task.nPromptTokensProcessed = promptN;
     cached = plan.promptIds;
 
     const generation = planGeneration(ctx.tokenizer, plan.promptIds, plan.seed, limit, plan.kind === "text");
@@ -148,7 +153,7 @@ class ResponseSink {
   private start(): void {
     if (this.started) return;
     this.started = true;
-    this.out.head(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+    this.out.head(200, { "Content-Type": "text/event-stream", "X-Accel-Buffering": "no" });
     if (this.plan.kind === "chat") this.send(roleChunk(this.meta));
   }
 

@@ -4,12 +4,19 @@
  */
 interface Totals {
   promptTokens: number;
+  promptTokensCached: number;
   promptMs: number;
   predictedTokens: number;
   predictedMs: number;
 }
 
-const emptyTotals = (): Totals => ({ promptTokens: 0, promptMs: 0, predictedTokens: 0, predictedMs: 0 });
+const emptyTotals = (): Totals => ({
+  promptTokens: 0,
+  promptTokensCached: 0,
+  promptMs: 0,
+  predictedTokens: 0,
+  predictedMs: 0,
+});
 
 export interface LiveLoad {
   processing: number;
@@ -23,8 +30,10 @@ export class SimMetrics {
   private nBusySlotsTotal = 0;
   private nTokensMax = 0;
 
-  recordPrompt(tokens: number, ms: number): void {
+  /** `tokens` were evaluated in `ms`; `cachedTokens` came from the slot's cache for free. */
+  recordPrompt(tokens: number, ms: number, cachedTokens = 0): void {
     this.total.promptTokens += tokens;
+    this.total.promptTokensCached += cachedTokens;
     this.total.promptMs += ms;
     this.bucket.promptTokens += tokens;
     this.bucket.promptMs += ms;
@@ -60,6 +69,12 @@ export class SimMetrics {
       );
     };
     add("prompt_tokens_total", "counter", "Number of prompt tokens processed.", this.total.promptTokens);
+    add(
+      "prompt_tokens_cached_total",
+      "counter",
+      "Number of prompt tokens reused from the cache",
+      this.total.promptTokensCached,
+    );
     add("prompt_seconds_total", "counter", "Prompt process time", this.total.promptMs / 1000);
     add(
       "tokens_predicted_total",

@@ -10,6 +10,10 @@ export interface SlotTask {
   idTask: number;
   nPredict: number;
   nDecoded: number;
+  /** Prompt size, the part reused from the slot's cache, and the part evaluated so far. */
+  nPromptTokens: number;
+  nPromptTokensCache: number;
+  nPromptTokensProcessed: number;
   stream: boolean;
   seed: number;
 }

@@ -41,7 +41,8 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw llamaErrors.invalidRequest(`Invalid JSON in request body: ${(err as Error).message}`);
+    // llama-server lets nlohmann::json's parse_error escape to its generic handler: 500, not 400.
+    throw llamaErrors.server(`[json.exception.parse_error.101] parse error: ${(err as Error).message}`);
   }
 }
 

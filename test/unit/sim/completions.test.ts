@@ -147,7 +147,8 @@ describe("sim node: slots and prompt cache", () => {
     const slots = await json<unknown[]>(fetch(`${node.url}/slots`));
     expect(slots[0]).toMatchObject({
       is_processing: true,
-      next_token: { has_next_token: true, n_remain: expect.any(Number) },
+      n_prompt_tokens: expect.any(Number),
+      next_token: [{ has_next_token: true, n_remain: expect.any(Number) }],
     });
     const bodies = await Promise.all(requests.map((r) => json<Completion>(r)));
     expect(bodies.every((b) => b.usage.completion_tokens === 6)).toBe(true);
