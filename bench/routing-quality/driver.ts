@@ -1,0 +1,106 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type ChatMessage, type ChatOutcome, streamChat } from "./client.js";
+import type { BenchFleet } from "./fleet.js";
+import { type Arrival, type Conversation, history, type WorkloadPlan } from "./workloads.js";
+
+/** One request as measured, with when it was sent relative to the measured window's start. */
+export interface RequestRecord extends ChatOutcome {
+  readonly sentAtMs: number;
+  /** Sent while the designated node was slowed down. */
+  readonly duringSlowdown: boolean;
+}
+
+export const TTFT_TIMEOUT_MS = 1000;
+
+interface Clock {
+  /** Milliseconds since the measured window started (negative during warm-up). */
+  now(): number;
+  slowSince: number | undefined;
+}
+
+/** Sleeps until `atMs` on the run's clock; late timers simply send at once. */
+async function until(clock: Clock, atMs: number): Promise<void> {
+  const wait = atMs - clock.now();
+  if (wait > 0) await sleep(wait);
+}
+
+async function send(fleet: BenchFleet, clock: Clock, arrival: Arrival, records: RequestRecord[] | undefined) {
+  const sentAtMs = clock.now();
+  const duringSlowdown = clock.slowSince !== undefined && sentAtMs >= clock.slowSince;
+  const outcome = await streamChat(fleet.baseUrl, arrival.request, TTFT_TIMEOUT_MS);
+  records?.push({ ...outcome, sentAtMs, duringSlowdown });
+  return outcome;
+}
+
+/** Open loop: every arrival is sent at its time, however many are still running. */
+async function runArrivals(
+  fleet: BenchFleet,
+  clock: Clock,
+  arrivals: readonly Arrival[],
+  records: RequestRecord[] | undefined,
+): Promise<void> {
+  const running: Promise<unknown>[] = [];
+  for (const arrival of arrivals) {
+    await until(clock, arrival.atMs);
+    running.push(send(fleet, clock, arrival, records));
+  }
+  await Promise.all(running);
+}
+
+/**
+ * Each turn carries the conversation so far, answers included, as chat clients do. A failed turn is
+ * dropped from the history and the user moves on, so every policy sends the same number of requests.
+ */
+async function runConversation(
+  fleet: BenchFleet,
+  clock: Clock,
+  conversation: Conversation,
+  shape: { readonly model: string; readonly maxTokens: number },
+  records: RequestRecord[],
+): Promise<void> {
+  await until(clock, conversation.startMs);
+  const exchanges: ChatMessage[] = [];
+  for (const turn of conversation.turns) {
+    const messages = history(conversation.system, exchanges, turn.user);
+    const outcome = await send(fleet, clock, { atMs: clock.now(), request: { ...shape, messages } }, records);
+    if (outcome.ok)
+      exchanges.push({ role: "user", content: turn.user }, { role: "assistant", content: outcome.text });
+    await sleep(turn.thinkMs);
+  }
+}
+
+async function scheduleSlowdown(fleet: BenchFleet, clock: Clock, plan: WorkloadPlan): Promise<void> {
+  if (!plan.slowdown) return;
+  await until(clock, plan.slowdown.atMs);
+  clock.slowSince = clock.now();
+  fleet.setSlowdownMs(plan.slowdown.delayMs);
+}
+
+/** Warm-up traffic first (not recorded), then the plan; returns every measured request. */
+export async function drive(
+  fleet: BenchFleet,
+  plan: WorkloadPlan,
+  warmup: readonly Arrival[],
+  warmupMs: number,
+  model: string,
+): Promise<RequestRecord[]> {
+  const origin = performance.now() + warmupMs;
+  const clock: Clock = { now: () => performance.now() - origin, slowSince: undefined };
+  const withModel = (arrival: Arrival): Arrival => ({ ...arrival, request: { ...arrival.request, model } });
+  const warming = runArrivals(
+    fleet,
+    clock,
+    warmup.map((a) => withModel({ ...a, atMs: a.atMs - warmupMs })),
+    undefined,
+  );
+  const records: RequestRecord[] = [];
+  await Promise.all([
+    warming,
+    scheduleSlowdown(fleet, clock, plan),
+    runArrivals(fleet, clock, plan.arrivals.map(withModel), records),
+    ...plan.conversations.map((c) =>
+      runConversation(fleet, clock, c, { model, maxTokens: plan.maxTokens }, records),
+    ),
+  ]);
+  return records;
+}
