@@ -45,7 +45,8 @@ async function startNode(script: string, args: string[], core: number, nodeFlags
 }
 
 async function startTargets(upstreamUrl: string, profileDir: string | undefined, notes: string[]) {
-  const flags = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+  // A finer sampling interval than the 1 ms default: a request costs only a few hundred µs.
+  const flags = profileDir ? ["--cpu-prof", "--cpu-prof-interval", "200", "--cpu-prof-dir", profileDir] : [];
   const gateway = await startNode("./gateway-entry.ts", [upstreamUrl], PROXY_CORE, flags);
   const targets: Target[] = [
     { name: "direct", url: upstreamUrl, pids: () => [] },

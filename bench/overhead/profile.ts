@@ -47,6 +47,9 @@ export function moduleOf(frame: CallFrame): string {
   return src ? `${src[1]}/${src[2]?.replace(/\.ts$/, "")}` : url;
 }
 
+/** Frames worth naming with their callers' time: fleetgate's code and its npm dependencies. */
+const OWN_CODE = /\/(src|node_modules)\//;
+
 function label(frame: CallFrame): string {
   const file = frame.url.split("/").pop() ?? "";
   const name = frame.functionName || "(anonymous)";
@@ -64,6 +67,8 @@ export interface ProfileSummary {
   readonly selfByFunction: readonly Share[];
   readonly selfByModule: readonly Share[];
   readonly inclusiveByModule: readonly Share[];
+  /** fleetgate's own functions and its libraries', by time with them on the stack. */
+  readonly inclusiveByFunction: readonly Share[];
 }
 
 function top(totals: Map<string, number>, all: number, count: number): Share[] {
@@ -101,6 +106,7 @@ export function summarise(file: string, fromUs = 0, toUs = Number.POSITIVE_INFIN
   const selfByFunction = new Map<string, number>();
   const selfByModule = new Map<string, number>();
   const inclusiveByModule = new Map<string, number>();
+  const inclusiveByFunction = new Map<string, number>();
   let total = 0;
   for (const [id, delta] of chosen) {
     const frame = byId.get(id)!.callFrame;
@@ -109,9 +115,13 @@ export function summarise(file: string, fromUs = 0, toUs = Number.POSITIVE_INFIN
     add(selfByModule, moduleOf(frame), delta);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const module = moduleOf(byId.get(at)!.callFrame);
+      const atFrame = byId.get(at)!.callFrame;
+      const module = moduleOf(atFrame);
+      const key = OWN_CODE.test(atFrame.url) ? `${label(atFrame)}  [${module}]` : undefined;
       if (!seen.has(module)) add(inclusiveByModule, module, delta);
+      if (key && !seen.has(key)) add(inclusiveByFunction, key, delta);
       seen.add(module);
+      if (key) seen.add(key);
     }
   }
   return {
@@ -120,6 +130,7 @@ export function summarise(file: string, fromUs = 0, toUs = Number.POSITIVE_INFIN
     selfByFunction: top(selfByFunction, total, 30),
     selfByModule: top(selfByModule, total, 20),
     inclusiveByModule: top(inclusiveByModule, total, 20),
+    inclusiveByFunction: top(inclusiveByFunction, total, 40),
   };
 }
 
@@ -134,6 +145,7 @@ export function printSummary(summary: ProfileSummary): void {
   show("self time by module", summary.selfByModule);
   show("inclusive time by module (stack contains it)", summary.inclusiveByModule);
   show("self time by function", summary.selfByFunction);
+  show("inclusive time, fleetgate and library functions", summary.inclusiveByFunction);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
