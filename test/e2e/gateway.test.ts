@@ -78,9 +78,8 @@ describe("chat through the gateway with the openai SDK", () => {
     expect(finishes).toHaveLength(1);
     const last = chunks.at(-1);
     expect(last?.choices).toEqual([]);
-    expect(last?.usage?.completion_tokens).toBe(
-      finishes[0] === "length" ? 16 : last?.usage?.completion_tokens,
-    );
+    expect(last?.usage?.completion_tokens).toBeLessThanOrEqual(16);
+    if (finishes[0] === "length") expect(last?.usage?.completion_tokens).toBe(16);
     expect(withTimings.parse(last).timings.predicted_n).toBe(last?.usage?.completion_tokens);
   });
 
@@ -152,9 +151,8 @@ describe("a client that goes away", () => {
       abort.signal,
     );
     const node = nodeById(response.headers.get("x-fleetgate-node")) as LlamaNode;
-    let busyBeforeAbort = false;
     await readStream(response, (_event, index) => index < 3);
-    busyBeforeAbort = (await nodeSlots(node.url)).some((slot) => slot.is_processing);
+    const busyBeforeAbort = (await nodeSlots(node.url)).some((slot) => slot.is_processing);
     abort.abort();
     const idleAfterMs = await waitFor(
       async () => (await nodeSlots(node.url)).every((slot) => !slot.is_processing),
@@ -181,7 +179,12 @@ describe("a node killed under load", () => {
       expect(result.status).toBe(200);
       expect(result.tokens).toBeGreaterThan(0);
     }
-    for (const { outcome, node } of await Promise.all(streams.map((s) => s.finished))) {
+    const finished = await Promise.all(streams.map((s) => s.finished));
+    const endings = finished.map(
+      ({ node, outcome }) => `${node}:${outcome.done ? "done" : outcome.error?.code}`,
+    );
+    process.stderr.write(`[gateway-e2e] killed ${victimId}; streams ended ${endings.join(" ")}\n`);
+    for (const { outcome, node } of finished) {
       expect(outcome.transportError).toBeUndefined();
       if (node !== victimId) expect(outcome.done).toBe(true);
       // Either the stream was carried to its end or it says why it stopped: never a silent cut.
