@@ -92,6 +92,13 @@ export const errors = {
         retryAfterSeconds,
       },
     ),
+  allBreakersOpen: (nodes: number, retryAfterSeconds: number) =>
+    new GatewayError(`All ${nodes} nodes that could serve this request are failing (circuit breakers open)`, {
+      status: 503,
+      code: "nodes_failing",
+      type: "service_unavailable_error",
+      retryAfterSeconds,
+    }),
   upstreamUnreachable: (nodeId: string, cause: unknown) =>
     new GatewayError(`Node '${nodeId}' could not be reached`, {
       status: 502,

@@ -3,14 +3,12 @@ import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
 import { AffinityMemory, Gateway, type LocalityPolicy } from "./gateway/index.js";
 import { type LatLon, resolveRegion } from "./geo/index.js";
 import { createApp, type HttpServer, listen } from "./http/index.js";
+import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
 import { createStore, type StateStore } from "./store/index.js";
 import type { Logger } from "./telemetry/index.js";
 import { createProbeTransport, UpstreamPools } from "./upstream/index.js";
 
-/** Failover tries at most this many nodes before giving up on a request. */
-const MAX_ATTEMPTS = 3;
-const RESPONSE_LIMIT_BYTES = 64 * 1024 * 1024;
 const FINAL_WRITE_MS = 200;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -49,6 +47,19 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     { intervalMs: config.health.interval_ms, timeoutMs: config.health.timeout_ms },
     log,
   );
+  const resilience = config.resilience;
+  const breakers = new NodeBreakers({
+    settings: {
+      errorThresholdPercentage: resilience.breaker.error_threshold_percentage,
+      volumeThreshold: resilience.breaker.volume_threshold,
+      rollingWindowMs: resilience.breaker.window_ms,
+      resetTimeoutMs: resilience.breaker.reset_timeout_ms,
+    },
+  });
+  breakers.onStateChange((id, state) => {
+    registry.setBreakerState(id, state);
+    log.info("node breaker changed", { node: id, state });
+  });
   const store: StateStore = createStore({
     redisUrl: config.store.redis_url,
     keyPrefix: config.store.key_prefix,
@@ -69,13 +80,24 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       ? new AffinityMemory(store, config.routing.affinity_ttl_ms, log)
       : undefined,
     pools,
+    breakers,
+    budget: new RetryBudget({
+      ratio: resilience.retry_budget_ratio,
+      minRetriesPerSecond: resilience.retry_budget_min_per_second,
+    }),
+    admission: new AdmissionQueue({ maxQueue: resilience.queue_length }),
     clock,
     log,
     settings: {
       keepAliveMs: config.server.keepalive_interval_ms,
       requestTimeoutMs: config.server.request_timeout_ms,
-      maxAttempts: MAX_ATTEMPTS,
-      responseLimitBytes: RESPONSE_LIMIT_BYTES,
+      maxAttempts: resilience.max_attempts,
+      responseLimitBytes: resilience.max_response_bytes,
+      ttftTimeoutMs: resilience.ttft_timeout_ms,
+      idleTimeoutMs: resilience.idle_timeout_ms,
+      continuation: resilience.continuation,
+      saturationPerSlot: resilience.saturation_per_slot,
+      queueTimeoutMs: resilience.queue_timeout_ms,
     },
   });
   const app = createApp({ gateway, registry, bodyLimitBytes: config.server.body_limit_bytes, log });
@@ -106,6 +128,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
         server.closeAllConnections();
         await closed;
       }
+      breakers.shutdown();
       await pools.close();
       await store.close();
     },

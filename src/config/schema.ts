@@ -95,6 +95,42 @@ const routingSchema = z.strictObject({
   residency: z.array(residencyRuleSchema).default([]),
 });
 
+const breakerSchema = z.strictObject({
+  /** Failure share over the window that opens a node's breaker. */
+  error_threshold_percentage: z.number().min(1).max(100).default(50),
+  /** Requests the window must hold before the share counts. */
+  volume_threshold: z.number().int().min(1).default(5),
+  window_ms: z.number().int().min(100).default(10_000),
+  /** How long an open breaker waits before letting one trial request through. */
+  reset_timeout_ms: z.number().int().min(50).default(5000),
+});
+
+const resilienceSchema = z.strictObject({
+  /** Nodes one request may try before its failure is reported. */
+  max_attempts: z.number().int().min(1).max(10).default(3),
+  /** A stream whose first token has not come in this long is abandoned and tried elsewhere. */
+  ttft_timeout_ms: z.number().int().min(10).default(30_000),
+  /** Silence between two chunks of a stream longer than this is the node's fault. */
+  idle_timeout_ms: z.number().int().min(10).default(30_000),
+  /** A node response larger than this is cut off as the node's fault. */
+  max_response_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
+  /** Retries may add at most this share of the request rate (plus a floor), so outages do not become storms. */
+  retry_budget_ratio: z.number().min(0).max(10).default(0.2),
+  retry_budget_min_per_second: z.number().min(0).default(10),
+  breaker: breakerSchema.default(breakerSchema.parse({})),
+  /** Continue a chat stream on another node when its node dies mid-answer. */
+  continuation: z.boolean().default(true),
+  /** Requests in flight per slot at which a node counts as saturated (llama-server queues the excess). */
+  saturation_per_slot: z.number().min(1).default(2),
+  /** When every eligible node is saturated, wait in a bounded queue for this long at most. */
+  queue_length: z.number().int().min(0).default(256),
+  queue_timeout_ms: z.number().int().min(0).default(10_000),
+});
+
 const storeSchema = z.strictObject({
   redis_url: z.string().min(1).optional(),
   key_prefix: z.string().default("fleetgate:"),
@@ -107,6 +143,7 @@ export const configSchema = z.strictObject({
   health: healthSchema.default(healthSchema.parse({})),
   upstream: upstreamSchema.default(upstreamSchema.parse({})),
   routing: routingSchema.default(routingSchema.parse({})),
+  resilience: resilienceSchema.default(resilienceSchema.parse({})),
   store: storeSchema.default(storeSchema.parse({})),
   nodes: z
     .array(nodeSchema)

@@ -41,6 +41,8 @@ export class NodeEntry implements NodeView {
     slotsBusy: number | undefined;
     deferred: number | undefined;
   };
+  /** The node's circuit breaker as last reported; an open breaker keeps the node out of routing. */
+  breaker: "closed" | "open" | "half-open" = "closed";
   lastProbeAt: number | undefined;
   lastError: string | undefined;
 

@@ -56,7 +56,7 @@ export class FleetRegistry {
   }
 
   healthy(): readonly NodeEntry[] {
-    this.healthyCache ??= this.all().filter((entry) => entry.state === "healthy");
+    this.healthyCache ??= this.all().filter((entry) => entry.state === "healthy" && entry.breaker !== "open");
     return this.healthyCache;
   }
 
@@ -82,6 +82,14 @@ export class FleetRegistry {
   recordConnectFailure(id: string): void {
     const entry = this.entries.get(id);
     if (entry) this.track(entry, () => entry.health.recordConnectFailure());
+  }
+
+  /** A node's breaker changed state: an open breaker takes it out of routing until half-open. */
+  setBreakerState(id: string, state: NodeEntry["breaker"]): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.breaker === state) return;
+    entry.breaker = state;
+    this.healthyCache = undefined;
   }
 
   /** The models healthy nodes serve, each with the nodes that serve it. */

@@ -1,28 +1,63 @@
 import type { GatewayError } from "../errors.js";
 import type { FleetRegistry, NodeEntry, RequestObservation } from "../fleet/index.js";
 import type { Timings } from "../openai/index.js";
+import type { NodeBreakers } from "../resilience/index.js";
+import { NodeFault } from "../upstream/index.js";
+
+/** What every attempt reports to, shared by all requests. */
+export interface AttemptEnv {
+  readonly registry: FleetRegistry;
+  readonly breakers: NodeBreakers;
+  readonly clock: () => number;
+  /** Told whenever an attempt ends, however: capacity may have freed up for queued requests. */
+  readonly onSettled: () => void;
+}
 
 /**
  * One try of a request on one node. It counts the node's in-flight load from start to settle and
- * reports exactly one observation back to the registry, whatever path the request took.
+ * reports exactly one observation, to the registry's statistics and to the node's circuit breaker,
+ * whatever path the request took. Its own abort controller lets the gateway give up on this node
+ * (first-token or idle timeout) without giving up on the request.
  */
 export class Attempt {
   readonly startedAt: number;
+  private readonly controller = new AbortController();
+  readonly signal: AbortSignal;
   private settled = false;
+  private resolveOutcome!: () => void;
+  private rejectOutcome!: (fault: NodeFault) => void;
 
   constructor(
     readonly entry: NodeEntry,
-    private readonly registry: FleetRegistry,
-    private readonly clock: () => number,
+    private readonly env: AttemptEnv,
+    requestSignal: AbortSignal,
     /** Told once when the attempt succeeds (e.g. to remember the conversation's node). */
     private readonly onSuccess?: (entry: NodeEntry) => void,
   ) {
-    this.startedAt = clock();
+    this.startedAt = env.clock();
+    this.signal = AbortSignal.any([requestSignal, this.controller.signal]);
     entry.begin();
+    const outcome = new Promise<void>((resolve, reject) => {
+      this.resolveOutcome = resolve;
+      this.rejectOutcome = reject;
+    });
+    // The breaker sees the attempt's whole life; a call it refuses has already been counted as rejected.
+    env.breakers.run(entry.id, () => outcome).catch(() => undefined);
   }
 
   get elapsedMs(): number {
-    return this.clock() - this.startedAt;
+    return this.env.clock() - this.startedAt;
+  }
+
+  /** Gives up on this node; the pending I/O rejects with `fault` as the abort reason. */
+  abandon(fault: NodeFault): void {
+    this.controller.abort(fault);
+  }
+
+  /** The node-side reason this attempt was abandoned, if it was. */
+  get abandonedFor(): NodeFault | undefined {
+    const reason: unknown = this.controller.signal.reason;
+    return reason instanceof NodeFault ? reason : undefined;
   }
 
   succeed(details: {
@@ -37,18 +72,22 @@ export class Attempt {
       interTokenMs: details.interTokenMs ?? interTokenFromTimings(details.timings),
       prefillTokensPerSec: prefillSpeed(details.timings),
     });
-    if (settledNow) this.onSuccess?.(this.entry);
+    if (settledNow) {
+      this.resolveOutcome();
+      this.onSuccess?.(this.entry);
+    }
   }
 
   /** The node failed; `unreachable` also counts against its health, like a failed probe. */
   failByNode(error: GatewayError): void {
-    this.settle({ ok: false, nodeFault: true });
-    if (error.code === "upstream_unreachable") this.registry.recordConnectFailure(this.entry.id);
+    if (!this.settle({ ok: false, nodeFault: true })) return;
+    this.rejectOutcome(error instanceof NodeFault ? error : new NodeFault(this.entry.id, error));
+    if (error.code === "upstream_unreachable") this.env.registry.recordConnectFailure(this.entry.id);
   }
 
   /** The request ended without the node being at fault (client error, client went away). */
   endWithoutFault(): void {
-    this.settle({ ok: false, nodeFault: false });
+    if (this.settle({ ok: false, nodeFault: false })) this.resolveOutcome();
   }
 
   /** Reports the observation unless one was reported already; true when this call reported it. */
@@ -56,6 +95,7 @@ export class Attempt {
     if (this.settled) return false;
     this.settled = true;
     this.entry.finish(observation);
+    this.env.onSettled();
     return true;
   }
 }

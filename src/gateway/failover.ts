@@ -1,5 +1,9 @@
-import type { GatewayError } from "../errors.js";
+import { errors, type GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
+import type { NodeBreakers, RetryBudget } from "../resilience/index.js";
+
+/** Breakers try a trial request after a few seconds; a client should not come back sooner. */
+const BREAKER_RETRY_AFTER_SECONDS = 5;
 
 /** What one attempt on one node came to. */
 export type AttemptResult<T> =
@@ -9,23 +13,38 @@ export type AttemptResult<T> =
   /** A final answer (e.g. the client's own bad request): trying elsewhere would not change it. */
   | { readonly kind: "final"; readonly error: GatewayError };
 
+export interface FailoverGuards {
+  readonly breakers: NodeBreakers;
+  readonly budget: RetryBudget;
+  /** True once the request is over for reasons of its own (client gone, deadline, shutdown). */
+  readonly stopped: () => boolean;
+}
+
 /**
- * Walks the ranked nodes until one attempt is done or final, at most `maxAttempts` of them. Returns
- * the value, or the last error when every attempt failed.
+ * Walks the ranked nodes until one attempt is done or final. Nodes whose breaker refuses calls are
+ * skipped without an attempt; every attempt after the first spends from the retry budget, so a
+ * fleet-wide outage does not multiply the load on what is left of it.
  */
 export async function tryInOrder<T>(
   ranked: readonly NodeEntry[],
-  maxAttempts: number,
+  guards: FailoverGuards,
   attempt: (entry: NodeEntry) => Promise<AttemptResult<T>>,
-  isCancelled: () => boolean,
-): Promise<{ value: T } | { error: GatewayError }> {
+): Promise<{ value: T; node: NodeEntry } | { error: GatewayError; node: NodeEntry | undefined }> {
   let lastError: GatewayError | undefined;
-  for (const entry of ranked.slice(0, maxAttempts)) {
+  let lastNode: NodeEntry | undefined;
+  let tried = 0;
+  for (const entry of ranked) {
+    if (guards.breakers.isOpen(entry.id)) continue;
+    if (tried > 0 && !guards.budget.tryAcquireRetry()) break;
+    tried += 1;
+    lastNode = entry;
     const result = await attempt(entry);
-    if (result.kind === "done") return { value: result.value };
+    if (result.kind === "done") return { value: result.value, node: entry };
     lastError = result.error;
-    if (result.kind === "final" || isCancelled()) break;
+    if (result.kind === "final" || guards.stopped()) break;
   }
-  if (!lastError) throw new Error("tryInOrder called with no candidates");
-  return { error: lastError };
+  return {
+    error: lastError ?? errors.allBreakersOpen(ranked.length, BREAKER_RETRY_AFTER_SECONDS),
+    node: lastNode,
+  };
 }

@@ -1,6 +1,7 @@
 import { errors, GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
 import {
+  classifyTransportError,
   NodeFault,
   readBody,
   sendToNode,
@@ -39,7 +40,7 @@ export async function callNode(
       path: context.path,
       body: context.rawBody,
       requestId: context.requestId,
-      signal: context.signal,
+      signal: attempt.signal,
     });
   } catch (err) {
     return transportFailure(attempt, err, context);
@@ -57,9 +58,11 @@ export async function callNode(
 
 /** Failures while talking to a node: the node's fault unless our own signal stopped the request. */
 export function transportFailure<T>(attempt: Attempt, err: unknown, context: CallContext): AttemptResult<T> {
-  if (err instanceof NodeFault) {
-    attempt.failByNode(err);
-    return { kind: "retry", error: err };
+  const fault =
+    err instanceof NodeFault ? err : classifyTransportError(attempt.entry.id, err, attempt.signal);
+  if (fault instanceof NodeFault) {
+    attempt.failByNode(fault);
+    return { kind: "retry", error: fault };
   }
   attempt.endWithoutFault();
   return { kind: "final", error: stopReason(context, attempt.entry.id) ?? errors.internal(err) };

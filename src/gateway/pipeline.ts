@@ -1,18 +1,23 @@
 import { errors, type GatewayError } from "../errors.js";
 import type { FleetRegistry, NodeEntry } from "../fleet/index.js";
-import { type EndpointKind, endpoints, extractUsage, parseRequestBody } from "../openai/index.js";
+import { type EndpointKind, endpoints, parseRequestBody } from "../openai/index.js";
+import type { AdmissionQueue, NodeBreakers, RetryBudget } from "../resilience/index.js";
+import { StreamTranscript } from "../resilience/index.js";
 import type { RoutingPolicy } from "../routing/index.js";
 import type { Logger } from "../telemetry/index.js";
-import { readBody, type UpstreamPools } from "../upstream/index.js";
+import type { UpstreamPools } from "../upstream/index.js";
 import type { AffinityMemory } from "./affinity.js";
-import { Attempt } from "./attempt.js";
-import { tryInOrder } from "./failover.js";
+import { Attempt, type AttemptEnv } from "./attempt.js";
+import { continuationFor } from "./continue.js";
+import { type FailoverGuards, tryInOrder } from "./failover.js";
 import { type ProxiedRequest, prefixKeyOf, requestFeatures } from "./features.js";
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
-import { type CallContext, callNode, stopReason, transportFailure } from "./node-call.js";
+import { type CallContext, stopReason } from "./node-call.js";
 import { errorReply, type GatewayReply, jsonReply, SSE_HEADERS } from "./reply.js";
-import { routeRequest } from "./route.js";
-import { type OpenedStream, raceTick, relayStream, TICK } from "./stream.js";
+import { type Route, routeRequest } from "./route.js";
+import { raceTick, relayStream, TICK } from "./stream.js";
+import { type OpenedStream, openStream } from "./stream-open.js";
+import { unaryReply } from "./unary.js";
 
 export interface GatewaySettings {
   readonly keepAliveMs: number;
@@ -20,6 +25,12 @@ export interface GatewaySettings {
   /** Nodes tried for one request before its failure is reported (failover before the first byte). */
   readonly maxAttempts: number;
   readonly responseLimitBytes: number;
+  readonly ttftTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly continuation: boolean;
+  /** In-flight requests per slot at which a node counts as saturated. */
+  readonly saturationPerSlot: number;
+  readonly queueTimeoutMs: number;
 }
 
 export interface GatewayDeps {
@@ -29,6 +40,9 @@ export interface GatewayDeps {
   /** Conversation → node memory for prefix affinity; undefined when affinity is off. */
   readonly affinity: AffinityMemory | undefined;
   readonly pools: UpstreamPools;
+  readonly breakers: NodeBreakers;
+  readonly budget: RetryBudget;
+  readonly admission: AdmissionQueue;
   readonly clock: () => number;
   readonly log: Logger;
   readonly settings: GatewaySettings;
@@ -47,20 +61,40 @@ export interface IncomingCall {
 
 type BeginAttempt = (entry: NodeEntry) => Attempt;
 
+/** Everything one call's dispatch needs, fixed once routing is done. */
+interface Dispatch {
+  readonly request: ProxiedRequest;
+  readonly route: Route;
+  readonly guards: FailoverGuards;
+  readonly begin: BeginAttempt;
+  readonly context: CallContext;
+  readonly headers: Record<string, string>;
+  readonly cancel: AbortController;
+}
+
 /**
- * The request pipeline: parse, route, dispatch with failover before the first byte, relay, settle.
- * It is the only place that knows the order of the stages.
+ * The request pipeline: parse, route, admit, dispatch with failover before the first byte, relay
+ * (with continuation after it), settle. It is the only place that knows the order of the stages.
  */
 export class Gateway {
   /** Aborted when a drain runs out of time: every open call ends with `shutting_down`. */
   private readonly shutdown = new AbortController();
   private draining = false;
+  private readonly attemptEnv: AttemptEnv;
 
-  constructor(private readonly deps: GatewayDeps) {}
+  constructor(private readonly deps: GatewayDeps) {
+    this.attemptEnv = {
+      registry: deps.registry,
+      breakers: deps.breakers,
+      clock: deps.clock,
+      onSettled: () => deps.admission.notify(),
+    };
+  }
 
   /** Refuses new calls from now on; calls already running go on. */
   beginDrain(): void {
     this.draining = true;
+    this.deps.admission.rejectAll(errors.shuttingDown());
   }
 
   get isDraining(): boolean {
@@ -74,28 +108,29 @@ export class Gateway {
 
   async handle(call: IncomingCall): Promise<GatewayReply> {
     if (this.draining) throw errors.shuttingDown();
+    const { settings } = this.deps;
     const request = parse(call);
     const prefixKey = prefixKeyOf(request);
-    const rememberedNode = await this.deps.affinity?.recall(prefixKey);
     const features = requestFeatures(request, {
       prefixKey,
-      rememberedNode,
+      rememberedNode: await this.deps.affinity?.recall(prefixKey),
       ...requestLocality(this.deps.locality, call.header),
     });
-    const { ranked, reason } = routeRequest(
-      this.deps.registry,
-      this.deps.policy,
-      features,
-      this.deps.settings.maxAttempts,
-    );
-    const headers = { "x-fleetgate-route": reason };
+    const rank = () => routeRequest(this.deps.registry, this.deps.policy, features, settings.maxAttempts);
+    let route = rank();
     const cancel = new AbortController();
     const signal = AbortSignal.any([
       call.signal,
       cancel.signal,
       this.shutdown.signal,
-      AbortSignal.timeout(this.deps.settings.requestTimeoutMs),
+      AbortSignal.timeout(settings.requestTimeoutMs),
     ]);
+    if (this.saturated(route.ranked)) {
+      const waiting = route.ranked;
+      await this.deps.admission.admit(() => this.saturated(waiting), settings.queueTimeoutMs, signal);
+      route = rank();
+    }
+    this.deps.budget.recordRequest();
     const context: CallContext = {
       pools: this.deps.pools,
       path: endpoints[call.kind].path,
@@ -103,82 +138,59 @@ export class Gateway {
       requestId: call.requestId,
       signal,
       clientGone: () => call.signal.aborted || cancel.signal.aborted,
-      responseLimitBytes: this.deps.settings.responseLimitBytes,
+      responseLimitBytes: settings.responseLimitBytes,
     };
-    const begin = (entry: NodeEntry) =>
-      new Attempt(entry, this.deps.registry, this.deps.clock, (served) =>
-        this.deps.affinity?.remember(prefixKey, served.id),
-      );
+    const dispatch: Dispatch = {
+      request,
+      route,
+      guards: { breakers: this.deps.breakers, budget: this.deps.budget, stopped: () => signal.aborted },
+      begin: (entry) =>
+        new Attempt(entry, this.attemptEnv, signal, (served) =>
+          this.deps.affinity?.remember(prefixKey, served.id),
+        ),
+      context,
+      headers: { "x-fleetgate-route": route.reason },
+      cancel,
+    };
     return features.stream
-      ? this.stream(ranked, begin, context, headers, cancel)
-      : this.unary(ranked, begin, context, headers);
+      ? this.stream(dispatch)
+      : unaryReply(route.ranked, dispatch.guards, dispatch.begin, context, dispatch.headers);
   }
 
-  private async unary(
-    ranked: readonly NodeEntry[],
-    begin: BeginAttempt,
-    context: CallContext,
-    headers: Record<string, string>,
-  ) {
-    let lastNode = "";
-    const outcome = await tryInOrder(
-      ranked,
-      ranked.length,
-      async (entry) => {
-        lastNode = entry.id;
-        const attempt = begin(entry);
-        const result = await callNode(attempt, context);
-        if (result.kind !== "done") return result;
-        let body: Buffer;
-        try {
-          body = await readBody(result.value.body, context.responseLimitBytes);
-        } catch (err) {
-          return transportFailure<Buffer>(attempt, err, context);
-        }
-        const payload = parseJson(body);
-        if (payload === undefined) {
-          const error = errors.upstreamMalformed(entry.id, "response body is not JSON");
-          attempt.failByNode(error);
-          return { kind: "retry", error };
-        }
-        attempt.succeed({ timings: extractUsage(payload).timings });
-        return { kind: "done", value: body };
-      },
-      context.clientGone,
+  /** Every node the request could go to already runs as much as it should. */
+  private saturated(ranked: readonly NodeEntry[]): boolean {
+    const perSlot = this.deps.settings.saturationPerSlot;
+    return ranked.every(
+      (entry) => entry.slotsTotal !== undefined && entry.inFlight >= entry.slotsTotal * perSlot,
     );
-    const replyHeaders = { ...headers, "x-fleetgate-node": lastNode };
-    if ("error" in outcome) return errorReply(outcome.error, replyHeaders);
-    return jsonReply(200, outcome.value, replyHeaders);
   }
 
-  private async stream(
-    ranked: readonly NodeEntry[],
-    begin: BeginAttempt,
-    context: CallContext,
-    headers: Record<string, string>,
-    cancel: AbortController,
-  ): Promise<GatewayReply> {
-    let currentNode = ranked[0]?.id ?? "";
-    const opening: Promise<OpenedStream | GatewayError> = tryInOrder(
-      ranked,
-      ranked.length,
-      (entry) => {
-        currentNode = entry.id;
-        return this.openStream(begin(entry), context);
-      },
-      context.clientGone,
-    ).then((outcome) => ("error" in outcome ? outcome.error : outcome.value));
-    const settledFirst = await raceTick(opening, this.deps.settings.keepAliveMs);
+  private async stream(dispatch: Dispatch): Promise<GatewayReply> {
+    const { route, guards, begin, context, headers, request } = dispatch;
+    const { settings, clock } = this.deps;
+    let currentNode = route.ranked[0]?.id ?? "";
+    const opening: Promise<OpenedStream | GatewayError> = tryInOrder(route.ranked, guards, (entry) => {
+      currentNode = entry.id;
+      return openStream(begin(entry), context, settings.ttftTimeoutMs, clock);
+    }).then((outcome) => ("error" in outcome ? outcome.error : outcome.value));
+    const settledFirst = await raceTick(opening, settings.keepAliveMs);
     if (settledFirst !== TICK && !("attempt" in settledFirst)) {
       return errorReply(settledFirst, { ...headers, "x-fleetgate-node": currentNode });
     }
+    const transcript = request.kind === "chat" && settings.continuation ? new StreamTranscript() : undefined;
     // Headers go out now; the node named is the one answering, or being waited on if none has yet.
     const chunks = relayStream(opening, {
-      keepAliveMs: this.deps.settings.keepAliveMs,
-      clock: this.deps.clock,
+      keepAliveMs: settings.keepAliveMs,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      maxResponseBytes: settings.responseLimitBytes,
       clientGone: context.clientGone,
       stoppedBy: () => stopReason(context, currentNode),
       commentFirst: settledFirst === TICK,
+      transcript,
+      continueAfter:
+        transcript && request.kind === "chat"
+          ? continuationFor({ body: request.body, transcript, ranked: route.ranked, guards, context, begin })
+          : undefined,
     });
     return {
       status: 200,
@@ -186,27 +198,11 @@ export class Gateway {
       body: {
         chunks,
         cancel: () => {
-          cancel.abort(errors.clientClosed());
+          dispatch.cancel.abort(errors.clientClosed());
           void chunks.return(undefined);
         },
       },
     };
-  }
-
-  private async openStream(attempt: Attempt, context: CallContext) {
-    const entry = attempt.entry;
-    const result = await callNode(attempt, context);
-    if (result.kind !== "done") return result;
-    const chunks = (result.value.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    try {
-      const first = await chunks.next();
-      if (!first.done) return { kind: "done" as const, value: { attempt, chunks, first: first.value } };
-      const error = errors.streamInterrupted(entry.id, "the node closed the stream before the first byte");
-      attempt.failByNode(error);
-      return { kind: "retry" as const, error };
-    } catch (err) {
-      return transportFailure<OpenedStream>(attempt, err, context);
-    }
   }
 
   /** Models served by healthy nodes, in the OpenAI list shape. */
@@ -234,13 +230,5 @@ function parse(call: IncomingCall): ProxiedRequest {
       return { kind: "completions", body: parseRequestBody(endpoints.completions.schema, call.json) };
     case "embeddings":
       return { kind: "embeddings", body: parseRequestBody(endpoints.embeddings.schema, call.json) };
-  }
-}
-
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString("utf8"));
-  } catch {
-    return undefined;
   }
 }

@@ -1,24 +1,30 @@
 import { errors, type GatewayError } from "../errors.js";
 import { encodeComment, errorEvent } from "../openai/index.js";
-import { SseObserver } from "../upstream/index.js";
+import type { ContinuationStream, StreamTranscript } from "../resilience/index.js";
+import { NodeFault, type SseObserver } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
+import type { OpenedStream } from "./stream-open.js";
 
-/** A stream whose node has produced its first bytes; nothing has reached the client yet. */
-export interface OpenedStream {
+/** A continuation under way on another node, with the attempt that accounts for it. */
+export interface Continued {
+  readonly stream: ContinuationStream;
   readonly attempt: Attempt;
-  readonly chunks: AsyncIterator<Uint8Array>;
-  readonly first: Uint8Array;
 }
 
 export interface RelayOptions {
   readonly keepAliveMs: number;
-  readonly clock: () => number;
+  readonly idleTimeoutMs: number;
+  readonly maxResponseBytes: number;
   /** True once the client has gone away; the relay then ends quietly without blaming the node. */
   readonly clientGone: () => boolean;
   /** Why the gateway stopped the stream (deadline, shutdown), if it did: ended with that error, no blame. */
   readonly stoppedBy: () => GatewayError | undefined;
   /** Send a keep-alive comment before waiting: the client has already waited one interval. */
   readonly commentFirst: boolean;
+  /** Chat streams only: records what the client got, so a broken answer can be continued. */
+  readonly transcript: StreamTranscript | undefined;
+  /** Continues the answer elsewhere after a node failure; undefined when continuation is off. */
+  readonly continueAfter: ((failedNode: string) => Promise<Continued | undefined>) | undefined;
 }
 
 const KEEP_ALIVE = encodeComment("keep-alive");
@@ -27,8 +33,9 @@ export const TICK = Symbol("tick");
 /**
  * The body of a streamed reply. While no node has produced a token it sends SSE comments, so edge
  * proxies keep the connection open; then it relays the node's bytes unchanged, one chunk at a time,
- * pulling the next only when the client has taken the last (backpressure). A stream that ends
- * without `[DONE]` or breaks off ends with an explicit error event, never as if it were complete.
+ * pulling the next only when the client has taken the last (backpressure). If the node fails after
+ * content was sent, the answer continues on another node when it can; otherwise the stream ends with
+ * an explicit error event, never as if it were complete.
  */
 export async function* relayStream(
   opening: Promise<OpenedStream | GatewayError>,
@@ -45,51 +52,95 @@ export async function* relayStream(
     yield errorEvent(opened);
     return;
   }
-  yield* relayOpened(opened, options);
+  const ending = yield* relayNode(opened, options);
+  if (ending.kind === "complete" || options.clientGone()) return;
+  if (ending.kind === "stopped") {
+    yield errorEvent(ending.error);
+    return;
+  }
+  const continued = await options.continueAfter?.(opened.attempt.entry.id);
+  if (!continued) {
+    yield errorEvent(ending.error);
+    return;
+  }
+  yield* relayContinuation(continued);
 }
 
-async function* relayOpened(
-  opened: OpenedStream,
-  options: RelayOptions,
-): AsyncGenerator<Uint8Array | string> {
-  const { attempt, chunks } = opened;
-  const observer = new SseObserver(options.clock);
-  const ttftMs = attempt.elapsedMs;
-  let failure: GatewayError | undefined;
-  let stopped: GatewayError | undefined;
+type Ending =
+  | { readonly kind: "complete" }
+  | { readonly kind: "stopped"; readonly error: GatewayError }
+  | { readonly kind: "failed"; readonly error: GatewayError };
+
+/** Relays one node's stream and settles its attempt; tells how the stream ended. */
+async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGenerator<Uint8Array, Ending> {
+  const { attempt, chunks, observer } = opened;
+  const id = attempt.entry.id;
+  const idle = setTimeout(() => {
+    attempt.abandon(new NodeFault(id, errors.upstreamTimeout(id, `no data for ${options.idleTimeoutMs} ms`)));
+  }, options.idleTimeoutMs);
+  let bytes = opened.first.byteLength;
+  let ending: Ending = { kind: "complete" };
   try {
-    observer.push(opened.first);
+    options.transcript?.push(opened.first);
     yield opened.first;
     for (;;) {
       const next = await chunks.next();
       if (next.done) break;
+      idle.refresh();
+      bytes += next.value.byteLength;
       observer.push(next.value);
+      const fault =
+        bytes > options.maxResponseBytes
+          ? "the response exceeded its size limit"
+          : observer.malformed
+            ? "invalid SSE JSON"
+            : undefined;
+      if (fault) {
+        attempt.abandon(new NodeFault(id, errors.upstreamMalformed(id, fault)));
+        ending = { kind: "failed", error: errors.streamInterrupted(id, fault) };
+        break;
+      }
+      options.transcript?.push(next.value);
       yield next.value;
     }
     observer.end();
-    if (!observer.done && observer.errorPayload === undefined) {
-      failure = errors.streamInterrupted(attempt.entry.id, "the node closed the stream without [DONE]");
+    if (ending.kind === "complete" && !observer.done && observer.errorPayload === undefined) {
+      ending = {
+        kind: "failed",
+        error: errors.streamInterrupted(id, "the node closed the stream without [DONE]"),
+      };
     }
   } catch (err) {
-    stopped = options.stoppedBy();
-    if (!stopped) failure = errors.streamInterrupted(attempt.entry.id, (err as Error).message);
+    const stopped = options.stoppedBy();
+    const abandoned = attempt.abandonedFor;
+    ending = stopped
+      ? { kind: "stopped", error: stopped }
+      : { kind: "failed", error: errors.streamInterrupted(id, abandoned?.message ?? (err as Error).message) };
   } finally {
-    settle(attempt, observer, ttftMs, failure, stopped !== undefined);
+    clearTimeout(idle);
+    settle(attempt, observer, opened.ttftMs, ending);
   }
-  const ending = failure ?? stopped;
-  if (ending && !options.clientGone()) yield errorEvent(ending);
+  return ending;
 }
 
-function settle(
-  attempt: Attempt,
-  observer: SseObserver,
-  ttftMs: number,
-  failure: GatewayError | undefined,
-  stopped: boolean,
-): void {
-  if (failure || observer.malformed || observer.errorPayload !== undefined) {
-    attempt.failByNode(failure ?? errors.upstreamMalformed(attempt.entry.id, "error event in stream"));
-  } else if (stopped && !observer.done) {
+async function* relayContinuation(continued: Continued): AsyncGenerator<string> {
+  try {
+    for await (const event of continued.stream) yield event;
+  } finally {
+    const failure = continued.stream.outcome.failure;
+    if (failure) continued.attempt.failByNode(failure);
+    else continued.attempt.succeed({});
+  }
+}
+
+function settle(attempt: Attempt, observer: SseObserver, ttftMs: number, ending: Ending): void {
+  if (ending.kind === "failed" || observer.errorPayload !== undefined) {
+    attempt.failByNode(
+      ending.kind === "failed"
+        ? ending.error
+        : errors.upstreamMalformed(attempt.entry.id, "error event in stream"),
+    );
+  } else if (ending.kind === "stopped") {
     attempt.endWithoutFault();
   } else {
     const span = (observer.lastEventAt ?? 0) - (observer.firstEventAt ?? 0);

@@ -9,6 +9,7 @@ export function nodeReport(entry: NodeEntry) {
     region: entry.region ?? null,
     location: entry.location ?? null,
     state: entry.state,
+    breaker: entry.breaker,
     models: entry.models,
     in_flight: entry.inFlight,
     slots_total: entry.slotsTotal ?? null,

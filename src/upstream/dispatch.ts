@@ -86,15 +86,21 @@ export function classifyTransportError(nodeId: string, err: unknown, signal?: Ab
   return new NodeFault(nodeId, errors.streamInterrupted(nodeId, (err as Error).message ?? String(err)));
 }
 
-/** Reads a whole (small) body, bounded so a misbehaving node cannot exhaust memory. */
-export async function readBody(body: Readable, limitBytes: number): Promise<Buffer> {
+/**
+ * Reads a whole body, bounded so a misbehaving node cannot exhaust memory. With `nodeId`, a body
+ * over the limit is that node's fault.
+ */
+export async function readBody(body: Readable, limitBytes: number, nodeId?: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limitBytes) {
       body.destroy();
-      throw new Error(`response body exceeds ${limitBytes} bytes`);
+      const detail = `response body exceeds ${limitBytes} bytes`;
+      throw nodeId === undefined
+        ? new Error(detail)
+        : new NodeFault(nodeId, errors.upstreamMalformed(nodeId, detail));
     }
     chunks.push(chunk);
   }

@@ -9,7 +9,9 @@ const messages = [
 describe("OpenAI-compatible proxying through the gateway", () => {
   let fleet: TestFleet;
   beforeAll(async () => {
-    fleet = await startFleet([{ model: "tiny" }, { model: "tiny" }, { model: "other", embeddings: true }]);
+    fleet = await startFleet([{ model: "tiny" }, { model: "tiny" }, { model: "other", embeddings: true }], {
+      config: { routing: { strategy: "round-robin" } },
+    });
   });
   afterAll(() => fleet.close());
 
