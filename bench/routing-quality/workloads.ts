@@ -47,9 +47,9 @@ export interface WorkloadScale {
 /** ~1000–1500 tokens of system prompt; 3–5 turns; 30 req/s against ~85 req/s of fleet capacity. */
 export const SIM_SCALE: WorkloadScale = {
   ratePerSec: 30,
-  durationMs: 8000,
-  conversations: 32,
-  conversationWindowMs: 6000,
+  durationMs: 6500,
+  conversations: 28,
+  conversationWindowMs: 4500,
   systemPrompts: 6,
   systemPromptWords: [700, 1000],
   turns: [3, 5],
@@ -89,7 +89,7 @@ function conversations(seed: number, scale: WorkloadScale): Conversation[] {
     turns: Array.from({ length: uniformInt(random, scale.turns[0], scale.turns[1]) }, () => ({
       user: prose(random, uniformInt(random, 15, 40)),
       // People read the answer before typing the next question; capped so a run stays short.
-      thinkMs: Math.min(2000, 200 + exponential(random, 400)),
+      thinkMs: Math.min(1500, 150 + exponential(random, 300)),
     })),
   }));
 }
@@ -109,7 +109,7 @@ export function planWorkload(id: WorkloadId, seed: number, scale: WorkloadScale)
   };
 }
 
-export const WARMUP_MS = 1500;
+export const WARMUP_MS = 1000;
 
 /**
  * Traffic before the measured window, the same for every workload and policy: it lets the gateway
