@@ -96,6 +96,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       ttftTimeoutMs: resilience.ttft_timeout_ms,
       idleTimeoutMs: resilience.idle_timeout_ms,
       continuation: resilience.continuation,
+      hedging: resilience.hedging,
       saturationPerSlot: resilience.saturation_per_slot,
       queueTimeoutMs: resilience.queue_timeout_ms,
     },

@@ -122,6 +122,11 @@ const resilienceSchema = z.strictObject({
   retry_budget_ratio: z.number().min(0).max(10).default(0.2),
   retry_budget_min_per_second: z.number().min(0).default(10),
   breaker: breakerSchema.default(breakerSchema.parse({})),
+  /**
+   * Streams only: when the first node is slower to its first token than its own p95, ask the next node
+   * too; the first token wins and the other request is cancelled. Spends from the retry budget.
+   */
+  hedging: z.boolean().default(false),
   /** Continue a chat stream on another node when its node dies mid-answer. */
   continuation: z.boolean().default(true),
   /** Requests in flight per slot at which a node counts as saturated (llama-server queues the excess). */

@@ -11,6 +11,8 @@ export interface AttemptEnv {
   readonly clock: () => number;
   /** Told whenever an attempt ends, however: capacity may have freed up for queued requests. */
   readonly onSettled: () => void;
+  /** Told the time to first token of every successful stream, for hedging delays. */
+  readonly observeTtft: (nodeId: string, ttftMs: number) => void;
 }
 
 /**
@@ -74,6 +76,7 @@ export class Attempt {
     });
     if (settledNow) {
       this.resolveOutcome();
+      if (details.ttftMs !== undefined) this.env.observeTtft(this.entry.id, details.ttftMs);
       this.onSuccess?.(this.entry);
     }
   }

@@ -1,22 +1,22 @@
-import { errors, type GatewayError } from "../errors.js";
+import { errors } from "../errors.js";
 import type { FleetRegistry, NodeEntry } from "../fleet/index.js";
 import { type EndpointKind, endpoints, parseRequestBody } from "../openai/index.js";
 import type { AdmissionQueue, NodeBreakers, RetryBudget } from "../resilience/index.js";
-import { StreamTranscript } from "../resilience/index.js";
+import { StreamTranscript, TtftTracker } from "../resilience/index.js";
 import type { RoutingPolicy } from "../routing/index.js";
 import type { Logger } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
 import type { AffinityMemory } from "./affinity.js";
 import { Attempt, type AttemptEnv } from "./attempt.js";
 import { continuationFor } from "./continue.js";
-import { type FailoverGuards, tryInOrder } from "./failover.js";
+import type { FailoverGuards } from "./failover.js";
 import { type ProxiedRequest, prefixKeyOf, requestFeatures } from "./features.js";
+import { openFirstStream } from "./hedged-open.js";
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
 import { type CallContext, stopReason } from "./node-call.js";
 import { errorReply, type GatewayReply, jsonReply, SSE_HEADERS } from "./reply.js";
 import { type Route, routeRequest } from "./route.js";
 import { raceTick, relayStream, TICK } from "./stream.js";
-import { type OpenedStream, openStream } from "./stream-open.js";
 import { unaryReply } from "./unary.js";
 
 export interface GatewaySettings {
@@ -28,6 +28,7 @@ export interface GatewaySettings {
   readonly ttftTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly continuation: boolean;
+  readonly hedging: boolean;
   /** In-flight requests per slot at which a node counts as saturated. */
   readonly saturationPerSlot: number;
   readonly queueTimeoutMs: number;
@@ -59,7 +60,7 @@ export interface IncomingCall {
   readonly header: HeaderReader;
 }
 
-type BeginAttempt = (entry: NodeEntry) => Attempt;
+type BeginAttempt = (entry: NodeEntry, extraSignal?: AbortSignal) => Attempt;
 
 /** Everything one call's dispatch needs, fixed once routing is done. */
 interface Dispatch {
@@ -81,6 +82,7 @@ export class Gateway {
   private readonly shutdown = new AbortController();
   private draining = false;
   private readonly attemptEnv: AttemptEnv;
+  private readonly ttft = new TtftTracker();
 
   constructor(private readonly deps: GatewayDeps) {
     this.attemptEnv = {
@@ -88,6 +90,7 @@ export class Gateway {
       breakers: deps.breakers,
       clock: deps.clock,
       onSettled: () => deps.admission.notify(),
+      observeTtft: (nodeId, ms) => this.ttft.observe(nodeId, ms),
     };
   }
 
@@ -169,10 +172,18 @@ export class Gateway {
     const { route, guards, begin, context, headers, request } = dispatch;
     const { settings, clock } = this.deps;
     let currentNode = route.ranked[0]?.id ?? "";
-    const opening: Promise<OpenedStream | GatewayError> = tryInOrder(route.ranked, guards, (entry) => {
-      currentNode = entry.id;
-      return openStream(begin(entry), context, settings.ttftTimeoutMs, clock);
-    }).then((outcome) => ("error" in outcome ? outcome.error : outcome.value));
+    const opening = openFirstStream({
+      ranked: route.ranked,
+      guards,
+      context,
+      ttftTimeoutMs: settings.ttftTimeoutMs,
+      clock,
+      begin,
+      hedgeDelayMs: (nodeId) => (settings.hedging ? this.ttft.hedgeDelayMs(nodeId) : undefined),
+      onNode: (nodeId) => {
+        currentNode = nodeId;
+      },
+    });
     const settledFirst = await raceTick(opening, settings.keepAliveMs);
     if (settledFirst !== TICK && !("attempt" in settledFirst)) {
       return errorReply(settledFirst, { ...headers, "x-fleetgate-node": currentNode });
