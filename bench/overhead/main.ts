@@ -5,7 +5,7 @@
  * Run: npm run bench:overhead [-- --quick | --profile | --help]
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { nginxVersion, startNginx } from "./nginx.js";
 import { type BenchOptions, readOptions } from "./options.js";
@@ -117,7 +117,10 @@ async function runProfile(
 }
 
 async function main(): Promise<void> {
-  const notes: string[] = [];
+  // Other work on the machine shows up as noise in every figure; say how busy it was.
+  const notes: string[] = [
+    `load average at start: ${loadavg()[0]?.toFixed(2)} on ${availableParallelism()} cores`,
+  ];
   const fdLimit = openFilesLimit();
   if (fdLimit < options.holdStreams * 2 + 1000) {
     notes.push(
@@ -145,8 +148,9 @@ async function main(): Promise<void> {
     "Pipeline stages on: latency routing with prefix affinity (in-memory store), token estimate, failover; " +
       "circuit breakers and quota accounting are not in the request path yet, so they are not in these figures.",
     `Streams: ${options.streamChunks} chunks each, one SSE event per upstream write; chunks/s counts SSE events received by the client at ${options.streamConcurrency} concurrent streams (closed loop), TTFT is request start to first body byte.`,
-    "Highest rate: open loop (latency from each request's scheduled time), bisected between a quarter of and 1.1× the closed-loop c=32 rate; the load generator shares a core with the upstream, so the direct figure is the rig's ceiling.",
+    "Highest rate: open loop (latency from each request's scheduled time), bisected between a quarter of and 1.1× the closed-loop c=32 rate; 0 means p99 stayed ≥ 10 ms down to the lowest rate tried (≥ 50 rps); the load generator shares a core with the upstream, so the direct figure is the rig's ceiling.",
     "CPU-µs per request: the proxy process's utime+stime from /proc over the requests served (nginx: master + worker).",
+    "RSS: VmRSS of the same proxy process after all earlier phases (nginx: master + worker), so memory kept from earlier load counts; the added row is the growth while the streams are open.",
   );
   const info: RunInfo = {
     command: `npm run bench:overhead${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,

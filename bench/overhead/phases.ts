@@ -27,7 +27,8 @@ export type Metric =
   | "stream.ttftP99Ms"
   | "hold.opened"
   | "hold.rssIdleMB"
-  | "hold.rssMB";
+  | "hold.rssMB"
+  | "hold.rssAddedMB";
 
 /** Every value measured, by target and metric, one entry per repetition. */
 export type Recorded = Partial<Record<TargetName, Partial<Record<Metric, number[]>>>>;
@@ -117,7 +118,8 @@ export class Phases {
     this.record(target, "sat.cpuUsPerReq", satCpu / (sat.completed + sat.errors));
     this.progress(
       `${target.name}: c=1 p50 ${c1.p50Ms.toFixed(3)} ms p99 ${c1.p99Ms.toFixed(3)} ms; ` +
-        `c=${this.options.throughputConcurrency} ${rps.toFixed(0)} rps, ${(satCpu / sat.completed).toFixed(1)} CPU-µs/req` +
+        `c=${this.options.throughputConcurrency} ${rps.toFixed(0)} rps` +
+        (Number.isFinite(satCpu) ? `, ${(satCpu / sat.completed).toFixed(1)} CPU-µs/req` : "") +
         (sat.errors + c1.errors > 0 ? `, ${sat.errors + c1.errors} errors` : ""),
     );
     return rps;
@@ -200,6 +202,7 @@ export class Phases {
     this.record(target, "hold.opened", result.opened);
     this.record(target, "hold.rssIdleMB", idle / MB);
     this.record(target, "hold.rssMB", peak / MB);
+    this.record(target, "hold.rssAddedMB", (peak - idle) / MB);
     this.progress(
       `${target.name}: ${result.opened}/${this.options.holdStreams} streams open in ` +
         `${(result.elapsedMs / 1000).toFixed(1)} s, RSS ${(idle / MB).toFixed(0)} → ${(peak / MB).toFixed(0)} MB` +

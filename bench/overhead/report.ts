@@ -78,13 +78,14 @@ function rowSpecs(holdStreams: number): RowSpec[] {
     { label: "added TTFT p50, 100 streams (ms)", metric: "stream.ttftP50Ms", added: true, digits: 2 },
     { label: "added TTFT p99, 100 streams (ms)", metric: "stream.ttftP99Ms", added: true, digits: 2 },
     { label: `streams held open (of ${holdStreams})`, metric: "hold.opened", digits: 0 },
-    { label: "RSS idle (MB)", metric: "hold.rssIdleMB", digits: 0 },
+    { label: "RSS before opening them (MB)", metric: "hold.rssIdleMB", digits: 0 },
     {
       label: `RSS with ${holdStreams} open streams (MB)`,
       metric: "hold.rssMB",
       digits: 0,
       goal: { op: "<", value: 1024 },
     },
+    { label: "RSS added by the open streams (MB)", metric: "hold.rssAddedMB", digits: 0 },
   ];
 }
 
