@@ -33,7 +33,10 @@ export function createLatencyPolicy(
       if (nodes.length === 0) return { ranked: [], reason: LATENCY_REASONS.plain, unavailable };
       const stats = statsOf(nodes);
       const affinity = findAffinity(nodes, stats, request, options);
-      const explore = pickExplore(stats, random, options);
+      // A conversation whose node holds its prefix is not the one to spend on exploration: losing the
+      // cache costs a full prefill, while the next new conversation can measure the cold node for free.
+      const holdsPrefix = request.rememberedNode !== undefined && affinity !== undefined && !affinity.overloaded;
+      const explore = holdsPrefix ? -1 : pickExplore(stats, random, options);
       const order = scoreAndSort(nodes, candidates(nodes.length, stats, affinity, explore, random, options), {
         request,
         affinity,

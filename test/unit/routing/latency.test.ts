@@ -174,6 +174,16 @@ describe("latency policy", () => {
         expect(explored / runs).toBeLessThan(rate * 1.2);
       });
     }
+
+    it("never explores away from the node that holds a conversation's prefix", () => {
+      const policy = createLatencyPolicy(createRandom(5), { explorationRate: 1 });
+      const turn = request({ origin: { lat: 50, lon: 8 }, rememberedNode: "b", prefixKey: "conversation" });
+      for (let i = 0; i < 100; i++) {
+        const decision = policy.rank(fleet(nodes), turn);
+        expect(decision.ranked[0]?.id).toBe("b");
+        expect(decision.reason).toBe(LATENCY_REASONS.affinityHit);
+      }
+    });
   });
 
   describe("large fleets", () => {
