@@ -3,6 +3,7 @@ export { CliUsageError, runLlamaCommand, runNodeCommand } from "./cli.js";
 export { type GgufFile, GgufFormatError, readGguf } from "./gguf-reader.js";
 export { type F32Tensor, type GgufDocument, writeGguf } from "./gguf-writer.js";
 export { NODE_LLAMA_CPP_VERSION, resolveCacheDir, tinyModelPath } from "./paths.js";
+export { type PreparedLlama, prepareTinyLlama } from "./prepare.js";
 export {
   type ExitInfo,
   type LlamaServerHandle,
