@@ -1,6 +1,6 @@
 /**
  * Routing quality: every routing policy on the same seeded workloads through a real gateway, measured
- * from the client. See README.md in this folder for the workloads and what is measured.
+ * from the client: workloads in workloads.ts, the fleet in fleet-spec.ts, metrics in metrics.ts.
  * Run: npm run bench:routing [-- --repeats N --seed N --policies a,b --workloads a,b,c --llama]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
