@@ -37,12 +37,16 @@ export function findAffinity(
 }
 
 /**
- * Consistent hashing with bounded loads (Mirrokni et al.): with this request placed, the node may hold
+ * Consistent hashing with bounded loads (Mirrokni et al.): with this request placed, a node without a
+ * free slot may hold
  * at most ceil((1+ε) × mean) requests, the mean being taken per slot so bigger nodes take more. The
  * ceiling and the counted request keep an idle fleet from refusing affinity outright.
  */
 export function withinLoadBound(node: NodeView, stats: FleetStats, options: LatencyPolicyOptions): boolean {
-  const share = slotsOf(node, options.defaultSlots) / stats.totalSlots;
+  const slots = slotsOf(node, options.defaultSlots);
+  // A free slot means no queue: the cache hit costs nothing, however busy the node is next to the mean.
+  if (occupancy(node) < slots) return true;
+  const share = slots / stats.totalSlots;
   const bound = Math.ceil((1 + options.affinityLoadEpsilon) * (stats.totalOccupancy + 1) * share);
   return occupancy(node) + 1 <= bound;
 }

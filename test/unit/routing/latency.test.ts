@@ -114,13 +114,13 @@ describe("latency policy", () => {
       }
     });
 
-    it("keeps the bonus within (1+ε)× the mean load and loses it above", () => {
+    it("keeps the bonus within (1+ε)× the mean load and loses it above, once its slots are full", () => {
       const policy = createLatencyPolicy(createRandom(5), noExplore);
       const loaded = (affinityLoad: number) => [
-        node("n0", { inFlight: 1 }),
-        node("n1", { inFlight: 1 }),
-        node("n2", { inFlight: 1 }),
-        node("n3", { inFlight: affinityLoad }),
+        node("n0", { inFlight: 1, slotsTotal: 1 }),
+        node("n1", { inFlight: 1, slotsTotal: 1 }),
+        node("n2", { inFlight: 1, slotsTotal: 1 }),
+        node("n3", { inFlight: affinityLoad, slotsTotal: 1 }),
       ];
       const req = request({ rememberedNode: "n3" });
       const within = policy.rank(fleet(loaded(1)), req);
@@ -133,12 +133,25 @@ describe("latency policy", () => {
       }
     });
 
+    it("keeps the bonus on a node with a free slot, however far above the mean it is", () => {
+      const policy = createLatencyPolicy(createRandom(5), noExplore);
+      const nodes = [node("n0"), node("n1"), node("n2", { inFlight: 7, slotsTotal: 8 })];
+      const decision = policy.rank(fleet(nodes), request({ rememberedNode: "n2", promptTokens: 2000 }));
+      expect(decision.reason).toBe(LATENCY_REASONS.affinityHit);
+    });
+
     it("honours a configured ε", () => {
-      const policy = createLatencyPolicy(createRandom(5), { ...noExplore, affinityLoadEpsilon: 1 });
-      const nodes = [node("n0", { inFlight: 1 }), node("n1", { inFlight: 1 }), node("n2", { inFlight: 2 })];
-      expect(policy.rank(fleet(nodes), request({ rememberedNode: "n2" })).reason).toBe(
-        LATENCY_REASONS.affinityHit,
-      );
+      const full = { slotsTotal: 1 };
+      const nodes = [
+        node("n0", { inFlight: 1, ...full }),
+        node("n1", { inFlight: 1, ...full }),
+        node("n2", { inFlight: 3, ...full }),
+      ];
+      const turn = request({ rememberedNode: "n2" });
+      const strict = createLatencyPolicy(createRandom(5), noExplore).rank(fleet(nodes), turn);
+      expect(strict.reason).toBe(LATENCY_REASONS.affinityOverloaded);
+      const loose = createLatencyPolicy(createRandom(5), { ...noExplore, affinityLoadEpsilon: 1 });
+      expect(loose.rank(fleet(nodes), turn).reason).not.toBe(LATENCY_REASONS.affinityOverloaded);
     });
 
     it("grants a bonus worth the expected cached tokens, so a small saving does not beat a much nearer node", () => {
