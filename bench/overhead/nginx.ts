@@ -1,5 +1,5 @@
 /** nginx as the reference C proxy: one worker, keep-alive upstream pool, no buffering of streams. */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -9,14 +9,10 @@ import { type Child, PROXY_CORE, pinnedCommand, wrap } from "./processes.js";
 const READY_TIMEOUT_MS = 10_000;
 
 export function nginxVersion(): string | undefined {
-  try {
-    // nginx prints its version on stderr.
-    const out = execFileSync("nginx", ["-v"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    return out.trim() || "nginx";
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr;
-    return typeof stderr === "string" && stderr.includes("nginx") ? stderr.trim() : undefined;
-  }
+  // nginx prints its version on stderr.
+  const run = spawnSync("nginx", ["-v"], { encoding: "utf8" });
+  if (run.error || run.status !== 0) return undefined;
+  return /nginx\/[\w.]+/.exec(`${run.stderr}${run.stdout}`)?.[0] ?? "nginx";
 }
 
 function freePort(): Promise<number> {

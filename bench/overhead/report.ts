@@ -162,7 +162,7 @@ export function markdown(rows: readonly Row[], info: RunInfo, measuredAt: string
       (info.pinning
         ? "gateway (or nginx) pinned to core 0, load generator and upstream to core 1 with taskset."
         : "no pinning (taskset or a second core missing)."),
-    `Upstream: a minimal in-process llama-server stand-in that answers at once. nginx: ${info.nginx}.`,
+    `Upstream: a minimal llama-server stand-in (its own process) that answers at once. nginx: ${info.nginx}.`,
     "",
     "| figure | direct | fleetgate | nginx | fleetgate target |",
     "| --- | --- | --- | --- | --- |",
