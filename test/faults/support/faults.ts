@@ -9,7 +9,7 @@ export const FAULTS = {
   "garbage output": { malformedOutput: true },
   // The sim trickles at least one byte per 50 ms tick, so "one byte a second" is 20 B/s on the wire.
   "one byte a second": { slowBytesPerSecond: 1 },
-  flapping: { flapPeriodMs: 150 },
+  flapping: { flapPeriodMs: 200 },
 } as const satisfies Record<string, Partial<FaultConfig>>;
 
 export type FaultName = keyof typeof FAULTS;
