@@ -12,24 +12,24 @@ export class AffinityMemory {
     private readonly log: Logger,
   ) {}
 
-  async recall(prefixKey: string | undefined): Promise<string | undefined> {
-    if (prefixKey === undefined) return undefined;
+  async recall(conversationKey: string | undefined): Promise<string | undefined> {
+    if (conversationKey === undefined) return undefined;
     try {
-      return await this.store.get(key(prefixKey));
+      return await this.store.get(key(conversationKey));
     } catch (err) {
       this.log.warn("affinity lookup failed", { error: (err as Error).message });
       return undefined;
     }
   }
 
-  remember(prefixKey: string | undefined, nodeId: string): void {
-    if (prefixKey === undefined) return;
-    this.store.set(key(prefixKey), nodeId, this.ttlMs).catch((err: unknown) => {
+  remember(conversationKey: string | undefined, nodeId: string): void {
+    if (conversationKey === undefined) return;
+    this.store.set(key(conversationKey), nodeId, this.ttlMs).catch((err: unknown) => {
       this.log.warn("affinity update failed", { error: (err as Error).message });
     });
   }
 }
 
-function key(prefixKey: string): string {
-  return `affinity:${prefixKey}`;
+function key(conversationKey: string): string {
+  return `affinity:${conversationKey}`;
 }

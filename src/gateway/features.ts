@@ -1,6 +1,11 @@
 import { estimateChatTokens, estimateTokens } from "../accounting/index.js";
 import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../openai/index.js";
-import { prefixKeyForChat, prefixKeyForPrompt, type RequestFeatures } from "../routing/index.js";
+import {
+  prefixKeyForChat,
+  prefixKeyForPrompt,
+  type RequestFeatures,
+  systemPromptKey,
+} from "../routing/index.js";
 
 /** A validated body, tagged with its endpoint so the fields it has are known. */
 export type ProxiedRequest =
@@ -16,11 +21,19 @@ export type FeatureContext = Pick<
   "prefixKey" | "rememberedNode" | "origin" | "allowedRegions"
 >;
 
-/** The conversation's identity for prefix affinity; embeddings have none worth keeping. */
-export function prefixKeyOf(request: ProxiedRequest): string | undefined {
+/** The conversation's identity, under which the node that served it is remembered. */
+export function conversationKeyOf(request: ProxiedRequest): string | undefined {
   if (request.kind === "chat") return prefixKeyForChat(request.body.messages);
   if (request.kind === "completions") return prefixKeyForPrompt(request.body.prompt);
   return undefined;
+}
+
+/** The prefix a request shares with others, for placement: its system prompt when it has one. */
+export function sharedPrefixKeyOf(
+  request: ProxiedRequest,
+  conversationKey: string | undefined,
+): string | undefined {
+  return (request.kind === "chat" ? systemPromptKey(request.body.messages) : undefined) ?? conversationKey;
 }
 
 /** What routing needs to know about a request, read once from its validated body. */

@@ -10,7 +10,7 @@ import type { AffinityMemory } from "./affinity.js";
 import { Attempt, type AttemptEnv } from "./attempt.js";
 import { continuationFor } from "./continue.js";
 import type { FailoverGuards } from "./failover.js";
-import { type ProxiedRequest, prefixKeyOf, requestFeatures } from "./features.js";
+import { conversationKeyOf, type ProxiedRequest, requestFeatures, sharedPrefixKeyOf } from "./features.js";
 import { openFirstStream } from "./hedged-open.js";
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
 import { type CallContext, stopReason } from "./node-call.js";
@@ -113,10 +113,10 @@ export class Gateway {
     if (this.draining) throw errors.shuttingDown();
     const { settings } = this.deps;
     const request = parse(call);
-    const prefixKey = prefixKeyOf(request);
+    const conversationKey = conversationKeyOf(request);
     const features = requestFeatures(request, {
-      prefixKey,
-      rememberedNode: await this.deps.affinity?.recall(prefixKey),
+      prefixKey: sharedPrefixKeyOf(request, conversationKey),
+      rememberedNode: await this.deps.affinity?.recall(conversationKey),
       ...requestLocality(this.deps.locality, call.header),
     });
     const rank = () => routeRequest(this.deps.registry, this.deps.policy, features, settings.maxAttempts);
@@ -149,7 +149,7 @@ export class Gateway {
       guards: { breakers: this.deps.breakers, budget: this.deps.budget, stopped: () => signal.aborted },
       begin: (entry) =>
         new Attempt(entry, this.attemptEnv, signal, (served) =>
-          this.deps.affinity?.remember(prefixKey, served.id),
+          this.deps.affinity?.remember(conversationKey, served.id),
         ),
       context,
       headers: { "x-fleetgate-route": route.reason },

@@ -17,6 +17,7 @@ export {
   type PrefixMessage,
   prefixKeyForChat,
   prefixKeyForPrompt,
+  systemPromptKey,
 } from "./prefix-key.js";
 export { createRandom } from "./random.js";
 export type * from "./types.js";

@@ -15,14 +15,28 @@ const FIELD_SEPARATOR = "\u001f";
 /**
  * Key of the part of a conversation that every later turn repeats verbatim: the leading system or
  * developer messages plus the first message after them. Turn 1 `[system, user1]` and turn 3
- * `[system, user1, assistant1, user2]` share it, so rendezvous hashing sends both to the node whose slot
- * cache already holds the conversation; a different system prompt or opening gives a different key.
+ * `[system, user1, assistant1, user2]` share it, so the gateway can remember which node holds the
+ * conversation; a different system prompt or opening gives a different key.
  */
 export function prefixKeyForChat(messages: readonly PrefixMessage[]): string | undefined {
+  return chatKey(messages, true);
+}
+
+/**
+ * Key of the leading system or developer messages alone, undefined when there are none. Many
+ * conversations share one system prompt: placing their first turns by it lets a node's slot cache
+ * serve the system prompt to all of them, not only to later turns of one conversation.
+ */
+export function systemPromptKey(messages: readonly PrefixMessage[]): string | undefined {
+  return messages[0] && isInstruction(messages[0].role) ? chatKey(messages, false) : undefined;
+}
+
+function chatKey(messages: readonly PrefixMessage[], withOpening: boolean): string | undefined {
   if (messages.length === 0) return undefined;
   const hash = new Fnv1a64();
   let budget = PREFIX_KEY_MAX_CHARS;
   for (const message of messages) {
+    if (!withOpening && !isInstruction(message.role)) break;
     budget = feed(hash, budget, message.role, FIELD_SEPARATOR);
     budget = feedContent(hash, budget, message.content);
     budget = feed(hash, budget, MESSAGE_SEPARATOR);

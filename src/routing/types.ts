@@ -39,7 +39,10 @@ export interface RequestFeatures {
   readonly promptTokens: number;
   readonly maxTokens: number;
   readonly stream: boolean;
-  /** Stable key of the conversation's leading part (system prompt, first messages), for prefix affinity. */
+  /**
+   * Stable key of the request's shared prefix, for rendezvous placement: the system prompt when there
+   * is one (shared by many conversations), else the conversation's opening.
+   */
   readonly prefixKey: string | undefined;
   /** The node that served this conversation last, when remembered (its slot likely holds the prefix). */
   readonly rememberedNode: string | undefined;

@@ -35,7 +35,8 @@ export function createLatencyPolicy(
       const affinity = findAffinity(nodes, stats, request, options);
       // A conversation whose node holds its prefix is not the one to spend on exploration: losing the
       // cache costs a full prefill, while the next new conversation can measure the cold node for free.
-      const holdsPrefix = request.rememberedNode !== undefined && affinity !== undefined && !affinity.overloaded;
+      const holdsPrefix =
+        request.rememberedNode !== undefined && affinity !== undefined && !affinity.overloaded;
       const explore = holdsPrefix ? -1 : pickExplore(stats, random, options);
       const order = scoreAndSort(nodes, candidates(nodes.length, stats, affinity, explore, random, options), {
         request,

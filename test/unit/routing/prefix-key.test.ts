@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "../../../src/openai/schemas.js";
-import { PREFIX_KEY_MAX_CHARS, prefixKeyForChat, prefixKeyForPrompt } from "../../../src/routing/index.js";
+import {
+  PREFIX_KEY_MAX_CHARS,
+  prefixKeyForChat,
+  prefixKeyForPrompt,
+  systemPromptKey,
+} from "../../../src/routing/index.js";
 
 const system = { role: "system", content: "You are a helpful assistant." } as const;
 
@@ -48,6 +53,22 @@ describe("prefixKeyForChat", () => {
       prefixKeyForChat([{ role: "system", content: `${long}B` }]),
     );
     expect(prefixKeyForChat([])).toBeUndefined();
+  });
+});
+
+describe("systemPromptKey", () => {
+  it("is shared by different conversations under one system prompt, and only by them", () => {
+    const lisbon: ChatMessage[] = [system, { role: "user", content: "Plan a trip to Lisbon." }];
+    const porto: ChatMessage[] = [system, { role: "user", content: "Plan a trip to Porto." }];
+    expect(systemPromptKey(lisbon)).toBe(systemPromptKey(porto));
+    expect(prefixKeyForChat(lisbon)).not.toBe(prefixKeyForChat(porto));
+    const other: ChatMessage[] = [{ role: "system", content: "You are terse." }, lisbon[1]!];
+    expect(systemPromptKey(other)).not.toBe(systemPromptKey(lisbon));
+  });
+
+  it("is undefined without a leading system or developer message", () => {
+    expect(systemPromptKey([{ role: "user", content: "hi" }])).toBeUndefined();
+    expect(systemPromptKey([])).toBeUndefined();
   });
 });
 
