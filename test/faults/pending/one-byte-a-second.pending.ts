@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startFleet, type TestFleet } from "../../support/fleet.js";
+import { classifyStream } from "../support/classify.js";
+import { FAST_SIM, faultFleet } from "../support/fleet.js";
+import { expectBreakerLifecycle, faultLifecycle, successRate } from "../support/lifecycle.js";
+import { type RequestSpec, requestMix } from "../support/load.js";
+
+/**
+ * BUGS (pending), with a node that trickles its response a byte at a time:
+ * 1. When the gateway ends such a stream (request deadline), its explicit error event is appended
+ *    right after the half-relayed event, without the blank line that ends an SSE event, so the
+ *    client reads `data: {"choices":[{"finish_reason":nulldata: {"error":...}}` — one garbled event,
+ *    the error lost. The relay yields upstream chunks as they come, not whole events.
+ * 2. ttft_timeout_ms is checked against the first bytes, not the first event, and every byte
+ *    refreshes the idle timer: the node passes both checks, is never blamed, its breaker never
+ *    opens, and each stream routed there hangs until server.request_timeout_ms.
+ */
+let fleet: TestFleet | undefined;
+afterEach(async () => {
+  await fleet?.close();
+  fleet = undefined;
+});
+
+const streams = (specs: RequestSpec[]) => specs.map((spec) => ({ ...spec, stream: true }));
+
+describe("a node trickling one byte at a time (pending gateway fix)", () => {
+  it("a stream the gateway gives up on ends with a whole, parseable error event", async () => {
+    fleet = await startFleet([{ ...FAST_SIM, faults: { slowBytesPerSecond: 1 } }], {
+      config: { server: { request_timeout_ms: 1500 } },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const response = await fetch(`${fleet.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "tiny",
+        max_tokens: 5,
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    const body = await response.text();
+    const outcome = classifyStream("chat", response.status, response.headers.get("content-type") ?? "", body);
+    expect(outcome.verdict, body).toBe("error");
+  });
+
+  it("streams move to another node when no whole event comes within ttft_timeout_ms", async () => {
+    fleet = await faultFleet();
+    const result = await faultLifecycle(fleet, {
+      fault: "one byte a second",
+      specs: streams(requestMix(30, 121)),
+      concurrency: 10,
+      quarantineSpecs: streams(requestMix(15, 122)),
+      seed: 123,
+    });
+    expectBreakerLifecycle(result, 10);
+    expect(successRate(result.fault.records)).toBe(1);
+  });
+});
