@@ -124,6 +124,12 @@ export const errors = {
       code: "stream_interrupted",
       type: "upstream_error",
     }),
+  deadlineExceeded: (timeoutMs: number) =>
+    new GatewayError(`The request did not complete within ${timeoutMs} ms`, {
+      status: 504,
+      code: "request_timeout",
+      type: "timeout_error",
+    }),
   clientClosed: () =>
     new GatewayError("The client closed the connection", {
       status: 499,

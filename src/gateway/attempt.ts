@@ -3,6 +3,7 @@ import type { FleetRegistry, NodeEntry, RequestObservation } from "../fleet/inde
 import type { Timings } from "../openai/index.js";
 import type { NodeBreakers } from "../resilience/index.js";
 import { NodeFault } from "../upstream/index.js";
+import { linkAbort } from "./lifetime.js";
 
 /** What every attempt reports to, shared by all requests. */
 export interface AttemptEnv {
@@ -24,7 +25,7 @@ export interface AttemptEnv {
 export class Attempt {
   readonly startedAt: number;
   private readonly controller = new AbortController();
-  readonly signal: AbortSignal;
+  private readonly unlink: (() => void)[];
   private settled = false;
   private resolveOutcome!: () => void;
   private rejectOutcome!: (fault: NodeFault) => void;
@@ -32,12 +33,13 @@ export class Attempt {
   constructor(
     readonly entry: NodeEntry,
     private readonly env: AttemptEnv,
-    requestSignal: AbortSignal,
+    /** Signals that end the attempt too: the call's, and a hedge race's. */
+    parents: readonly AbortSignal[],
     /** Told once when the attempt succeeds (e.g. to remember the conversation's node). */
     private readonly onSuccess?: (entry: NodeEntry) => void,
   ) {
     this.startedAt = env.clock();
-    this.signal = AbortSignal.any([requestSignal, this.controller.signal]);
+    this.unlink = parents.map((parent) => linkAbort(parent, this.controller));
     entry.begin();
     const outcome = new Promise<void>((resolve, reject) => {
       this.resolveOutcome = resolve;
@@ -45,6 +47,11 @@ export class Attempt {
     });
     // The breaker sees the attempt's whole life; a call it refuses has already been counted as rejected.
     env.breakers.run(entry.id, () => outcome).catch(() => undefined);
+  }
+
+  /** Aborts when the call ends or this node is given up on; the reason says which. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
 
   get elapsedMs(): number {
@@ -97,6 +104,7 @@ export class Attempt {
   private settle(observation: RequestObservation): boolean {
     if (this.settled) return false;
     this.settled = true;
+    for (const unlink of this.unlink) unlink();
     this.entry.finish(observation);
     this.env.onSettled();
     return true;

@@ -12,7 +12,7 @@ export interface OpenPlan {
   readonly context: CallContext;
   readonly ttftTimeoutMs: number;
   readonly clock: () => number;
-  readonly begin: (entry: NodeEntry, extraSignal?: AbortSignal) => Attempt;
+  readonly begin: (entry: NodeEntry, raceSignal?: AbortSignal) => Attempt;
   /** How long to wait on a node before hedging; undefined means do not hedge. */
   readonly hedgeDelayMs: (nodeId: string) => number | undefined;
   /** Told each node an attempt goes to, so the reply can name it. */
@@ -30,10 +30,10 @@ class FinalAnswer {
  */
 export async function openFirstStream(plan: OpenPlan): Promise<OpenedStream | GatewayError> {
   const tried = new Set<string>();
-  const openOn = (entry: NodeEntry, extraSignal?: AbortSignal) => {
+  const openOn = (entry: NodeEntry, raceSignal?: AbortSignal) => {
     tried.add(entry.id);
     plan.onNode(entry.id);
-    return openStream(plan.begin(entry, extraSignal), plan.context, plan.ttftTimeoutMs, plan.clock);
+    return openStream(plan.begin(entry, raceSignal), plan.context, plan.ttftTimeoutMs, plan.clock);
   };
   const [first, second] = plan.ranked.filter((entry) => !plan.guards.breakers.isOpen(entry.id));
   const delay = first && second ? plan.hedgeDelayMs(first.id) : undefined;

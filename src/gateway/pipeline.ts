@@ -12,6 +12,7 @@ import { continuationFor } from "./continue.js";
 import type { FailoverGuards } from "./failover.js";
 import { conversationKeyOf, type ProxiedRequest, requestFeatures, sharedPrefixKeyOf } from "./features.js";
 import { openFirstStream } from "./hedged-open.js";
+import { CallLifetime } from "./lifetime.js";
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
 import { type CallContext, stopReason } from "./node-call.js";
 import { errorReply, type GatewayReply, jsonReply, SSE_HEADERS } from "./reply.js";
@@ -60,7 +61,7 @@ export interface IncomingCall {
   readonly header: HeaderReader;
 }
 
-type BeginAttempt = (entry: NodeEntry, extraSignal?: AbortSignal) => Attempt;
+type BeginAttempt = (entry: NodeEntry, raceSignal?: AbortSignal) => Attempt;
 
 /** Everything one call's dispatch needs, fixed once routing is done. */
 interface Dispatch {
@@ -70,7 +71,7 @@ interface Dispatch {
   readonly begin: BeginAttempt;
   readonly context: CallContext;
   readonly headers: Record<string, string>;
-  readonly cancel: AbortController;
+  readonly lifetime: CallLifetime;
 }
 
 /**
@@ -78,8 +79,8 @@ interface Dispatch {
  * (with continuation after it), settle. It is the only place that knows the order of the stages.
  */
 export class Gateway {
-  /** Aborted when a drain runs out of time: every open call ends with `shutting_down`. */
-  private readonly shutdown = new AbortController();
+  /** Calls under way, so that a drain that runs out of time can end them with `shutting_down`. */
+  private readonly openCalls = new Set<CallLifetime>();
   private draining = false;
   private readonly attemptEnv: AttemptEnv;
   private readonly ttft = new TtftTracker();
@@ -106,7 +107,7 @@ export class Gateway {
 
   /** Ends every open call now: streams get an explicit `shutting_down` error event. */
   endOpenCalls(): void {
-    this.shutdown.abort(errors.shuttingDown());
+    for (const call of this.openCalls) call.abort(errors.shuttingDown());
   }
 
   async handle(call: IncomingCall): Promise<GatewayReply> {
@@ -121,43 +122,60 @@ export class Gateway {
     });
     const rank = () => routeRequest(this.deps.registry, this.deps.policy, features, settings.maxAttempts);
     let route = rank();
-    const cancel = new AbortController();
-    const signal = AbortSignal.any([
-      call.signal,
-      cancel.signal,
-      this.shutdown.signal,
-      AbortSignal.timeout(settings.requestTimeoutMs),
-    ]);
-    if (this.saturated(route.ranked)) {
-      const waiting = route.ranked;
-      await this.deps.admission.admit(() => this.saturated(waiting), settings.queueTimeoutMs, signal);
-      route = rank();
+    const lifetime = new CallLifetime(call.signal, settings.requestTimeoutMs, this.openCalls);
+    try {
+      if (this.saturated(route.ranked)) {
+        const waiting = route.ranked;
+        await this.deps.admission.admit(
+          () => this.saturated(waiting),
+          settings.queueTimeoutMs,
+          lifetime.signal,
+        );
+        route = rank();
+      }
+      this.deps.budget.recordRequest();
+      const context: CallContext = {
+        pools: this.deps.pools,
+        path: endpoints[call.kind].path,
+        rawBody: call.rawBody,
+        requestId: call.requestId,
+        signal: lifetime.signal,
+        clientGone: () => lifetime.clientGone,
+        responseLimitBytes: settings.responseLimitBytes,
+      };
+      const dispatch: Dispatch = {
+        request,
+        route,
+        guards: {
+          breakers: this.deps.breakers,
+          budget: this.deps.budget,
+          stopped: () => lifetime.signal.aborted,
+        },
+        begin: (entry, raceSignal) =>
+          new Attempt(
+            entry,
+            this.attemptEnv,
+            raceSignal ? [lifetime.signal, raceSignal] : [lifetime.signal],
+            (served) => this.deps.affinity?.remember(conversationKey, served.id),
+          ),
+        context,
+        headers: { "x-fleetgate-route": route.reason },
+        lifetime,
+      };
+      if (features.stream) return await this.stream(dispatch);
+      const reply = await unaryReply(
+        route.ranked,
+        dispatch.guards,
+        dispatch.begin,
+        context,
+        dispatch.headers,
+      );
+      lifetime.end();
+      return reply;
+    } catch (err) {
+      lifetime.end();
+      throw err;
     }
-    this.deps.budget.recordRequest();
-    const context: CallContext = {
-      pools: this.deps.pools,
-      path: endpoints[call.kind].path,
-      rawBody: call.rawBody,
-      requestId: call.requestId,
-      signal,
-      clientGone: () => call.signal.aborted || cancel.signal.aborted,
-      responseLimitBytes: settings.responseLimitBytes,
-    };
-    const dispatch: Dispatch = {
-      request,
-      route,
-      guards: { breakers: this.deps.breakers, budget: this.deps.budget, stopped: () => signal.aborted },
-      begin: (entry) =>
-        new Attempt(entry, this.attemptEnv, signal, (served) =>
-          this.deps.affinity?.remember(conversationKey, served.id),
-        ),
-      context,
-      headers: { "x-fleetgate-route": route.reason },
-      cancel,
-    };
-    return features.stream
-      ? this.stream(dispatch)
-      : unaryReply(route.ranked, dispatch.guards, dispatch.begin, context, dispatch.headers);
   }
 
   /** Every node the request could go to already runs as much as it should. */
@@ -186,30 +204,41 @@ export class Gateway {
     });
     const settledFirst = await raceTick(opening, settings.keepAliveMs);
     if (settledFirst !== TICK && !("attempt" in settledFirst)) {
+      dispatch.lifetime.end();
       return errorReply(settledFirst, { ...headers, "x-fleetgate-node": currentNode });
     }
     const transcript = request.kind === "chat" && settings.continuation ? new StreamTranscript() : undefined;
     // Headers go out now; the node named is the one answering, or being waited on if none has yet.
-    const chunks = relayStream(opening, {
-      keepAliveMs: settings.keepAliveMs,
-      idleTimeoutMs: settings.idleTimeoutMs,
-      maxResponseBytes: settings.responseLimitBytes,
-      clientGone: context.clientGone,
-      stoppedBy: () => stopReason(context, currentNode),
-      commentFirst: settledFirst === TICK,
-      transcript,
-      continueAfter:
-        transcript && request.kind === "chat"
-          ? continuationFor({ body: request.body, transcript, ranked: route.ranked, guards, context, begin })
-          : undefined,
-    });
+    const chunks = untilDone(
+      dispatch.lifetime,
+      relayStream(opening, {
+        keepAliveMs: settings.keepAliveMs,
+        idleTimeoutMs: settings.idleTimeoutMs,
+        maxResponseBytes: settings.responseLimitBytes,
+        clientGone: context.clientGone,
+        stoppedBy: () => stopReason(context, currentNode),
+        commentFirst: settledFirst === TICK,
+        transcript,
+        continueAfter:
+          transcript && request.kind === "chat"
+            ? continuationFor({
+                body: request.body,
+                transcript,
+                ranked: route.ranked,
+                guards,
+                context,
+                begin,
+              })
+            : undefined,
+      }),
+    );
     return {
       status: 200,
       headers: { ...SSE_HEADERS, ...headers, "x-fleetgate-node": currentNode },
       body: {
         chunks,
         cancel: () => {
-          dispatch.cancel.abort(errors.clientClosed());
+          dispatch.lifetime.abort(errors.clientClosed());
           void chunks.return(undefined);
         },
       },
@@ -241,5 +270,14 @@ function parse(call: IncomingCall): ProxiedRequest {
       return { kind: "completions", body: parseRequestBody(endpoints.completions.schema, call.json) };
     case "embeddings":
       return { kind: "embeddings", body: parseRequestBody(endpoints.embeddings.schema, call.json) };
+  }
+}
+
+/** Ends the call's lifetime however the relay ends: completed, failed or cancelled. */
+async function* untilDone<T>(lifetime: CallLifetime, chunks: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* chunks;
+  } finally {
+    lifetime.end();
   }
 }

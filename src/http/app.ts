@@ -29,20 +29,21 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
 
   for (const [path, kind] of PROXIED) {
     app.post(path, async (c) => {
-      const body = await readJsonBody(c.req.raw, deps.bodyLimitBytes);
+      const body = await readJsonBody(c.env.incoming, deps.bodyLimitBytes);
+      const requestId = c.get("requestId");
       const reply = await deps.gateway.handle({
         kind,
         json: body.json,
         rawBody: body.raw,
-        requestId: c.get("requestId"),
+        requestId,
         signal: c.req.raw.signal,
         header: (name) => c.req.header(name),
       });
-      return toResponse(reply, {});
+      return toResponse(reply, { "x-request-id": requestId });
     });
   }
 
-  app.get("/v1/models", () => toResponse(deps.gateway.models(), {}));
+  app.get("/v1/models", (c) => toResponse(deps.gateway.models(), { "x-request-id": c.get("requestId") }));
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     const ready = deps.gateway.ready();
@@ -57,7 +58,11 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
   });
   app.get("/admin/nodes", (c) => c.json({ nodes: deps.registry.all().map(nodeReport) }));
 
-  app.notFound((c) => toResponse(errorReply(errors.routeNotFound(c.req.method, c.req.path)), {}));
+  app.notFound((c) =>
+    toResponse(errorReply(errors.routeNotFound(c.req.method, c.req.path)), {
+      "x-request-id": c.get("requestId"),
+    }),
+  );
   app.onError((err, c) => {
     const error = toGatewayError(err);
     if (!(err instanceof GatewayError))
