@@ -47,10 +47,13 @@ async function serve(argv: string[]): Promise<void> {
   const drainMs = integerFlag("--drain-ms", values["drain-ms"]);
   const port = values.port ?? process.env.PORT;
   const loaded = loadConfigFile(values.config, process.env);
-  const config =
-    port === undefined
-      ? loaded
-      : { ...loaded, server: { ...loaded.server, port: integerFlag("--port", port) } };
+  const flyRegion = process.env.FLY_REGION;
+  const config: GatewayConfig = {
+    ...loaded,
+    server: port === undefined ? loaded.server : { ...loaded.server, port: integerFlag("--port", port) },
+    // On Fly.io the platform says where this replica runs; an explicit location in config wins.
+    location: loaded.location ?? (flyRegion ? { region: knownRegion(flyRegion, loaded) } : undefined),
+  };
   const { startGateway } = await import("./main.js");
   const running = await startGateway(config, createLogger(level));
   process.stdout.write(`fleetgate serving on ${running.url}/v1\n`);
