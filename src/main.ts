@@ -101,10 +101,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       queueTimeoutMs: resilience.queue_timeout_ms,
     },
   });
-  const app = createApp({ gateway, registry, bodyLimitBytes: config.server.body_limit_bytes, log });
+  const app = createApp({ gateway, registry, log });
   await prober.probeAll();
   prober.start();
-  const server: HttpServer = await listen(app, config.server.host, config.server.port);
+  const proxy = { gateway, bodyLimitBytes: config.server.body_limit_bytes, log };
+  const server: HttpServer = await listen(app, proxy, config.server.host, config.server.port);
   log.info("fleetgate listening", {
     url: server.url,
     nodes: registry.all().length,

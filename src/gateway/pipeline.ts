@@ -15,7 +15,7 @@ import { openFirstStream } from "./hedged-open.js";
 import { CallLifetime } from "./lifetime.js";
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
 import { type CallContext, stopReason } from "./node-call.js";
-import { errorReply, type GatewayReply, jsonReply, SSE_HEADERS } from "./reply.js";
+import { errorReply, type GatewayReply, jsonReply, type PlainReply, SSE_HEADERS } from "./reply.js";
 import { type Route, routeRequest } from "./route.js";
 import { raceTick, relayStream, TICK } from "./stream.js";
 import { unaryReply } from "./unary.js";
@@ -246,7 +246,7 @@ export class Gateway {
   }
 
   /** Models served by healthy nodes, in the OpenAI list shape. */
-  models(): GatewayReply {
+  models(): PlainReply {
     const data = this.deps.registry.models().map((model) => ({
       id: model.id,
       object: "model",

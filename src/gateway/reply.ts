@@ -7,12 +7,15 @@ export interface ReplyStream {
   cancel(): void;
 }
 
-/** What the pipeline answers, independent of the HTTP framework that writes it. */
-export interface GatewayReply {
+/** An answer in one piece. */
+export interface PlainReply {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: string | Uint8Array | ReplyStream;
+  readonly body: string | Uint8Array;
 }
+
+/** What the pipeline answers, independent of the HTTP framework that writes it. */
+export type GatewayReply = PlainReply | (Omit<PlainReply, "body"> & { readonly body: ReplyStream });
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -21,7 +24,7 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "x-accel-buffering": "no",
 };
 
-export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): GatewayReply {
+export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): PlainReply {
   return {
     status,
     headers: { "content-type": "application/json", ...headers },
@@ -29,7 +32,7 @@ export function jsonReply(status: number, body: unknown, headers: Record<string,
   };
 }
 
-export function errorReply(err: GatewayError, headers: Record<string, string> = {}): GatewayReply {
+export function errorReply(err: GatewayError, headers: Record<string, string> = {}): PlainReply {
   const extra: Record<string, string> = { ...headers };
   if (err.retryAfterSeconds !== undefined) extra["retry-after"] = String(err.retryAfterSeconds);
   return jsonReply(err.status, errorEnvelope(err), extra);

@@ -3,45 +3,21 @@ import { errors, GatewayError, toGatewayError } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
 import type { Gateway } from "../gateway/index.js";
 import { errorReply } from "../gateway/index.js";
-import type { EndpointKind } from "../openai/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { nodeReport } from "./admin.js";
-import { readJsonBody } from "./body.js";
 import { toResponse } from "./render.js";
 import { type RequestIdEnv, requestId } from "./request-id.js";
 
 export interface AppDeps {
   readonly gateway: Gateway;
   readonly registry: FleetRegistry;
-  readonly bodyLimitBytes: number;
   readonly log: Logger;
 }
 
-const PROXIED: ReadonlyArray<readonly [string, EndpointKind]> = [
-  ["/v1/chat/completions", "chat"],
-  ["/v1/completions", "completions"],
-  ["/v1/embeddings", "embeddings"],
-];
-
+/** Everything but the proxied POSTs, which the Node fast path in proxy-handler.ts serves. */
 export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
   const app = new Hono<RequestIdEnv>();
   app.use(requestId());
-
-  for (const [path, kind] of PROXIED) {
-    app.post(path, async (c) => {
-      const body = await readJsonBody(c.env.incoming, deps.bodyLimitBytes);
-      const requestId = c.get("requestId");
-      const reply = await deps.gateway.handle({
-        kind,
-        json: body.json,
-        rawBody: body.raw,
-        requestId,
-        signal: c.req.raw.signal,
-        header: (name) => c.req.header(name),
-      });
-      return toResponse(reply, { "x-request-id": requestId });
-    });
-  }
 
   app.get("/v1/models", (c) => toResponse(deps.gateway.models(), { "x-request-id": c.get("requestId") }));
   app.get("/healthz", (c) => c.json({ status: "ok" }));

@@ -6,14 +6,18 @@ export type RequestIdEnv = { Bindings: HttpBindings; Variables: { requestId: str
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Keeps a caller's x-request-id when it is sane (it ends up in logs and headers), else makes one. */
+export function requestIdOf(given: string | undefined): string {
+  return given && SAFE_ID.test(given) ? given : randomUUID();
+}
+
 /**
- * Keeps a caller's x-request-id when it is sane, else makes one. Handlers echo it in their responses
- * themselves: setting it on `c.res` afterwards would turn every response into a Headers object.
+ * Gives every Hono-served request its id. Handlers echo it in their responses themselves: setting it
+ * on `c.res` afterwards would turn every response into a Headers object.
  */
 export function requestId(): MiddlewareHandler<RequestIdEnv> {
   return function requestIdMiddleware(c, next) {
-    const given = c.req.header("x-request-id");
-    c.set("requestId", given && SAFE_ID.test(given) ? given : randomUUID());
+    c.set("requestId", requestIdOf(c.req.header("x-request-id")));
     return next();
   };
 }
