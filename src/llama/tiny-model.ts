@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { mulberry32 } from "../seeded-random.js";
 import { type GgufKv, GgufType, kv } from "./gguf.js";
 import { readGguf } from "./gguf-reader.js";
 import { type F32Tensor, writeGguf } from "./gguf-writer.js";
@@ -33,18 +34,6 @@ export const DEFAULT_TINY_MODEL_SEED = 42;
 export const TINY_CHAT_TEMPLATE =
   "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}" +
   "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
-/** mulberry32: tiny, fast and fully determined by a 32-bit seed, which is all reproducibility needs. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Uniform noise with the given standard deviation. Scaling by 1/sqrt(fan_in) keeps activations and

@@ -1,18 +1,9 @@
+import { mulberry32 } from "../seeded-random.js";
 import type { RandomSource } from "./types.js";
 
-/**
- * mulberry32: a tiny, fast 32-bit generator. Good enough to spread load and to make tests and benchmarks
- * replay exactly; not for anything secret.
- */
+/** A seeded source, so that tests and benchmarks replay routing decisions exactly. */
 export function createRandom(seed: number): RandomSource {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /** A uniform integer in [0, n). */

@@ -89,7 +89,7 @@ async function serve(
     const interval = 1000 / options.tokensPerSecond;
     decodeStart = performance.now();
     for (const [i, piece] of generation.pieces.entries()) {
-      if (i === faults.dieAfterTokens) return exchange.destroy();
+      if (i === faults.dieAfterTokens) return await exchange.destroyAfterFlush();
       if (i === faults.hangMidStreamAfterTokens) return await exchange.stall();
       const wait = decodeStart + (i + 1) * interval - performance.now();
       if (wait >= 1) await sleep(wait, undefined, { signal: exchange.signal });

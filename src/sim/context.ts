@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { mulberry32 } from "../seeded-random.js";
 import { isFlappedDown, patchFaults } from "./faults.js";
-import { seededRandom } from "./generation.js";
 import { SimMetrics } from "./metrics.js";
 import type { FaultConfig, ResolvedOptions } from "./options.js";
 import { SlotPool } from "./slots.js";
@@ -48,7 +48,7 @@ export class SimContext {
   constructor(readonly options: Readonly<ResolvedOptions>) {
     this.pool = new SlotPool(options.slots);
     this.faults = { ...options.faults };
-    this.random = seededRandom(options.seed);
+    this.random = mulberry32(options.seed);
   }
 
   nextTaskId(): number {

@@ -25,10 +25,22 @@ export class Exchange {
     return this.controller.signal;
   }
 
-  /** The die fault: drop the connection like a crashed process would. */
+  /** Drop the connection at once, like a crashed process (or a node being shut down) would. */
   destroy(): void {
     this.closedByNode = true;
     this.res.destroy();
+  }
+
+  /**
+   * The die fault: the tokens already written reach the client, then the connection drops. Destroying
+   * right after a write could discard it from the socket buffer, making "die after N" deliver N-1.
+   */
+  async destroyAfterFlush(): Promise<void> {
+    const socket = this.res.socket;
+    for (let spins = 0; socket && socket.writableLength > 0 && spins < 1000; spins++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.destroy();
   }
 
   /** The hang faults: hold the request open, silently, until the client leaves or the node closes. */

@@ -1,16 +1,5 @@
+import { mulberry32 } from "../seeded-random.js";
 import { fnv1a, type Tokenizer } from "./tokenizer.js";
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32): same seed, same sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function hashTokens(ids: readonly number[], seed: number): number {
   let hash = fnv1a(String(seed));
@@ -71,7 +60,7 @@ export function planGeneration(
   limit: number,
   leadingSpace: boolean,
 ): GenerationPlan {
-  const random = seededRandom(hashTokens(promptIds, seed));
+  const random = mulberry32(hashTokens(promptIds, seed));
   const natural = MIN_NATURAL_TOKENS + Math.floor(random() * NATURAL_TOKEN_SPREAD);
   const target = Math.max(0, Math.min(natural, limit));
   const pieces: string[] = [];
@@ -107,7 +96,7 @@ function pseudoWord(random: () => number, capitalise: boolean): string {
 export function embed(ids: readonly number[], dims: number): number[] {
   const vector = new Array<number>(dims).fill(0);
   for (const id of ids) {
-    const random = seededRandom(id);
+    const random = mulberry32(id);
     for (let d = 0; d < dims; d++) vector[d] = (vector[d] ?? 0) + random() * 2 - 1;
   }
   const norm = Math.hypot(...vector) || 1;

@@ -6,12 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GgufType, kv } from "../../../src/llama/gguf.js";
 import { getKv, readGguf } from "../../../src/llama/gguf-reader.js";
 import { writeGguf } from "../../../src/llama/gguf-writer.js";
-import {
-  buildTinyModel,
-  ensureTinyModelFile,
-  mulberry32,
-  TINY_CHAT_TEMPLATE,
-} from "../../../src/llama/tiny-model.js";
+import { buildTinyModel, ensureTinyModelFile, TINY_CHAT_TEMPLATE } from "../../../src/llama/tiny-model.js";
+import { mulberry32 } from "../../../src/seeded-random.js";
 
 /** A vocab-only GGUF shaped like llama.cpp's ggml-vocab-llama-spm.gguf, with `n` tokens. */
 function fakeVocab(n: number): Uint8Array {

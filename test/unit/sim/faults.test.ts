@@ -42,8 +42,19 @@ describe("sim node: faults", () => {
     const node = await sim({ faults: { dieAfterTokens: 2 } });
     const res = await post(node, "/v1/chat/completions", chatBody("x", { stream: true }));
     expect(res.status).toBe(200);
-    const text = res.text();
-    await expect(text).rejects.toThrow();
+    const reader = res.body!.getReader();
+    let received = "";
+    await expect(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          received += new TextDecoder().decode(value);
+        }
+      })(),
+    ).rejects.toThrow();
+    // Exactly the role chunk and two tokens arrived before the connection dropped.
+    expect(received.match(/"content":"[^"]/g)).toHaveLength(2);
     await until(() => node.stats().busySlots === 0);
     expect(node.stats()).toMatchObject({ tokensGenerated: 2, requestsAborted: 0 });
     // Without a stream, the connection dies before any header.

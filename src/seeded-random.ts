@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny, fast generator of numbers in [0, 1), fully determined by a 32-bit seed. What the
+ * simulation, the model generator, routing and the benchmarks need to replay exactly; not for secrets.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
