@@ -80,6 +80,7 @@ const markdown = [
   "*success*: a complete answer (valid JSON, or a stream with content, finish_reason and [DONE] under one chunk id); " +
     "*explicit error*: an error envelope or a final SSE error event; *violation*: anything else. " +
     "*continued*: chat streams carrying chunks the gateway wrote itself (continuation on another node). " +
+    "*node-0 attempts*: completion requests node-0 received from the onset on (a killed node receives none). " +
     "*node-0 share after open*: answers whose x-fleetgate-node is node-0 among requests sent after its breaker opened.",
   "",
   "Errors and violations by reason:",

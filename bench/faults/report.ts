@@ -24,6 +24,7 @@ export interface ScenarioSummary {
   readonly continuedShare: number;
   readonly breakerOpenAfterMs: number | null;
   readonly faultyShareAfterOpen: number | null;
+  readonly faultyAttempts: number;
 }
 
 function percentiles(values: number[]): Percentiles {
@@ -60,6 +61,7 @@ export function summarise(run: ScenarioRun): ScenarioSummary {
       chatStreams.filter((record) => record.outcome.continued).length / Math.max(1, chatStreams.length),
     breakerOpenAfterMs: run.breakerOpenAfterMs === undefined ? null : Math.round(run.breakerOpenAfterMs),
     faultyShareAfterOpen: run.faultyShareAfterOpen ?? null,
+    faultyAttempts: run.faultyAttempts,
   };
 }
 
@@ -76,6 +78,7 @@ const HEADER = [
   "TTFT p50/p95/p99 ms",
   "e2e p50/p95/p99 ms",
   "continued",
+  "node-0 attempts",
   "breaker open after",
   "node-0 share after open",
 ];
@@ -90,6 +93,7 @@ function row(summary: ScenarioSummary): string[] {
     triple(summary.ttftMs),
     triple(summary.e2eMs),
     pct(summary.continuedShare),
+    String(summary.faultyAttempts),
     summary.breakerOpenAfterMs === null ? "never" : `${summary.breakerOpenAfterMs} ms`,
     summary.faultyShareAfterOpen === null ? "–" : pct(summary.faultyShareAfterOpen),
   ];

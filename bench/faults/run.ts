@@ -22,6 +22,8 @@ export interface ScenarioRun {
   readonly breakerOpenAfterMs: number | undefined;
   /** Share of the requests sent after the breaker opened that node-0 answered. */
   readonly faultyShareAfterOpen: number | undefined;
+  /** Inference requests (attempts, trials, continuations) node-0 received from the onset on. */
+  readonly faultyAttempts: number;
   readonly wallMs: number;
 }
 
@@ -49,6 +51,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
     await until(async () => (await fetch(`${fleet.gateway.url}/readyz`)).status === 200, 5000);
     const victim = fleet.sims[0];
     let onsetIndex = Number.POSITIVE_INFINITY;
+    let attemptsBefore = 0;
     let onsetAt = 0;
     let openAt: number | undefined;
     let openIndex: number | undefined;
@@ -62,6 +65,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         if (elapsedMs >= settings.onsetMs && onsetIndex === Number.POSITIVE_INFINITY) {
           onsetIndex = index;
           onsetAt = performance.now();
+          attemptsBefore = victim?.stats().completionRequests ?? 0;
           if (victim) scenario.inject?.(victim);
         }
         if (openAt === undefined && watch.sawBreaker("open")) {
@@ -80,6 +84,7 @@ export async function runScenario(scenario: Scenario, settings: RunSettings): Pr
         afterOpen.length === 0
           ? undefined
           : afterOpen.filter((record) => record.node === "node-0").length / afterOpen.length,
+      faultyAttempts: (victim?.stats().completionRequests ?? 0) - attemptsBefore,
       wallMs: performance.now() - started,
     };
   } finally {
