@@ -95,6 +95,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       responseLimitBytes: resilience.max_response_bytes,
       ttftTimeoutMs: resilience.ttft_timeout_ms,
       idleTimeoutMs: resilience.idle_timeout_ms,
+      responseTimeoutMs: resilience.response_timeout_ms,
       continuation: resilience.continuation,
       hedging: resilience.hedging,
       saturationPerSlot: resilience.saturation_per_slot,

@@ -110,7 +110,12 @@ const resilienceSchema = z.strictObject({
   max_attempts: z.number().int().min(1).max(10).default(3),
   /** A stream whose first token has not come in this long is abandoned and tried elsewhere. */
   ttft_timeout_ms: z.number().int().min(10).default(30_000),
-  /** Silence between two chunks of a stream longer than this is the node's fault. */
+  /**
+   * A non-streamed answer arrives in one piece (llama-server sends its headers only when it is done):
+   * a node that has not answered in this long is given up on and the request tried elsewhere.
+   */
+  response_timeout_ms: z.number().int().min(10).default(120_000),
+  /** Silence between two events of a stream longer than this is the node's fault. */
   idle_timeout_ms: z.number().int().min(10).default(30_000),
   /** A node response larger than this is cut off as the node's fault. */
   max_response_bytes: z

@@ -28,6 +28,7 @@ export interface GatewaySettings {
   readonly responseLimitBytes: number;
   readonly ttftTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly responseTimeoutMs: number;
   readonly continuation: boolean;
   readonly hedging: boolean;
   /** In-flight requests per slot at which a node counts as saturated. */
@@ -64,7 +65,7 @@ export interface IncomingCall {
 type BeginAttempt = (entry: NodeEntry, raceSignal?: AbortSignal) => Attempt;
 
 /** Everything one call's dispatch needs, fixed once routing is done. */
-interface Dispatch {
+export interface Dispatch {
   readonly request: ProxiedRequest;
   readonly route: Route;
   readonly guards: FailoverGuards;
@@ -163,13 +164,7 @@ export class Gateway {
         lifetime,
       };
       if (features.stream) return await this.stream(dispatch);
-      const reply = await unaryReply(
-        route.ranked,
-        dispatch.guards,
-        dispatch.begin,
-        context,
-        dispatch.headers,
-      );
+      const reply = await unaryReply(dispatch, settings.responseTimeoutMs);
       lifetime.end();
       return reply;
     } catch (err) {

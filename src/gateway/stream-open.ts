@@ -1,5 +1,5 @@
 import { errors } from "../errors.js";
-import { NodeFault, SseObserver } from "../upstream/index.js";
+import { NodeFault, SseFramer, SseObserver } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
 import type { AttemptResult } from "./failover.js";
 import { type CallContext, callNode, transportFailure } from "./node-call.js";
@@ -8,6 +8,9 @@ import { type CallContext, callNode, transportFailure } from "./node-call.js";
 export interface OpenedStream {
   readonly attempt: Attempt;
   readonly chunks: AsyncIterator<Uint8Array>;
+  /** Holds any bytes after the first event; the relay goes on cutting with it. */
+  readonly framer: SseFramer;
+  /** The first complete event(s). */
   readonly first: Uint8Array;
   /** Already fed with `first`. */
   readonly observer: SseObserver;
@@ -35,20 +38,26 @@ export async function openStream(
     const result = await callNode(attempt, context);
     if (result.kind !== "done") return result;
     const chunks = (result.value.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    let first: IteratorResult<Uint8Array>;
+    const framer = new SseFramer();
+    let first: Uint8Array | undefined;
     try {
-      first = await chunks.next();
+      // The first token is the first complete event: stray bytes do not stop the first-token clock.
+      while (first === undefined) {
+        const next = await chunks.next();
+        if (next.done) break;
+        first = framer.push(next.value);
+      }
     } catch (err) {
       return transportFailure(attempt, err, context);
     }
     const observer = new SseObserver(clock);
-    if (!first.done) observer.push(first.value);
-    if (first.done || observer.malformed) {
+    if (first) observer.push(first);
+    if (!first || observer.malformed) {
       const fault = new NodeFault(
         id,
-        first.done
-          ? errors.streamInterrupted(id, "the node closed the stream before the first byte")
-          : errors.upstreamMalformed(id, "the stream did not start with valid SSE JSON"),
+        first
+          ? errors.upstreamMalformed(id, "the stream did not start with valid SSE JSON")
+          : errors.streamInterrupted(id, "the node closed the stream before its first event"),
       );
       attempt.abandon(fault);
       attempt.failByNode(fault);
@@ -56,7 +65,7 @@ export async function openStream(
     }
     return {
       kind: "done",
-      value: { attempt, chunks, first: first.value, observer, ttftMs: attempt.elapsedMs },
+      value: { attempt, chunks, framer, first, observer, ttftMs: attempt.elapsedMs },
     };
   } finally {
     clearTimeout(timer);

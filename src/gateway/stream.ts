@@ -73,10 +73,12 @@ type Ending =
 
 /** Relays one node's stream and settles its attempt; tells how the stream ended. */
 async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGenerator<Uint8Array, Ending> {
-  const { attempt, chunks, observer } = opened;
+  const { attempt, chunks, observer, framer } = opened;
   const id = attempt.entry.id;
   const idle = setTimeout(() => {
-    attempt.abandon(new NodeFault(id, errors.upstreamTimeout(id, `no data for ${options.idleTimeoutMs} ms`)));
+    attempt.abandon(
+      new NodeFault(id, errors.upstreamTimeout(id, `no event for ${options.idleTimeoutMs} ms`)),
+    );
   }, options.idleTimeoutMs);
   let bytes = opened.first.byteLength;
   let ending: Ending = { kind: "complete" };
@@ -86,29 +88,34 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
     for (;;) {
       const next = await chunks.next();
       if (next.done) break;
-      idle.refresh();
       bytes += next.value.byteLength;
-      observer.push(next.value);
-      const fault =
-        bytes > options.maxResponseBytes
-          ? "the response exceeded its size limit"
-          : observer.malformed
-            ? "invalid SSE JSON"
-            : undefined;
-      if (fault) {
-        attempt.abandon(new NodeFault(id, errors.upstreamMalformed(id, fault)));
-        ending = { kind: "failed", error: errors.streamInterrupted(id, fault) };
+      if (bytes > options.maxResponseBytes) {
+        ending = nodeFailure(attempt, "the response exceeded its size limit");
         break;
       }
-      options.transcript?.push(next.value);
-      yield next.value;
+      const events = framer.push(next.value);
+      if (!events) continue;
+      // Only complete events count as progress: a node trickling bytes still goes idle.
+      idle.refresh();
+      observer.push(events);
+      if (observer.malformed) {
+        ending = nodeFailure(attempt, "invalid SSE JSON");
+        break;
+      }
+      options.transcript?.push(events);
+      yield events;
     }
-    observer.end();
-    if (ending.kind === "complete" && !observer.done && observer.errorPayload === undefined) {
-      ending = {
-        kind: "failed",
-        error: errors.streamInterrupted(id, "the node closed the stream without [DONE]"),
-      };
+    if (ending.kind === "complete") {
+      const tail = framer.rest;
+      if (tail) observer.push(tail);
+      observer.end();
+      if (observer.done && tail) yield tail;
+      if (!observer.done && observer.errorPayload === undefined) {
+        ending = {
+          kind: "failed",
+          error: errors.streamInterrupted(id, "the node closed the stream without [DONE]"),
+        };
+      }
     }
   } catch (err) {
     const stopped = options.stoppedBy();
@@ -150,6 +157,13 @@ function settle(attempt: Attempt, observer: SseObserver, ttftMs: number, ending:
       timings: observer.report.timings,
     });
   }
+}
+
+/** Gives up on the node for what it sent; the client's stream is still whole, events only. */
+function nodeFailure(attempt: Attempt, detail: string): Ending {
+  const id = attempt.entry.id;
+  attempt.abandon(new NodeFault(id, errors.upstreamMalformed(id, detail)));
+  return { kind: "failed", error: errors.streamInterrupted(id, detail) };
 }
 
 /** Waits for the promise or `ms`, whichever is first; the timer never outlives the race. */

@@ -9,4 +9,5 @@ export {
 } from "./dispatch.js";
 export { type PoolOptions, UpstreamPools } from "./pools.js";
 export { createProbeTransport } from "./probe-transport.js";
+export { SseFramer } from "./sse-framer.js";
 export { SseObserver } from "./sse-observer.js";

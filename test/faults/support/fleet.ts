@@ -26,6 +26,7 @@ export const TIGHT: Omit<GatewayConfigInput, "nodes"> = {
     max_attempts: 3,
     ttft_timeout_ms: 400,
     idle_timeout_ms: 300,
+    response_timeout_ms: 600,
     retry_budget_min_per_second: 100,
     continuation: true,
     breaker: {

@@ -1,19 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startFleet, type TestFleet } from "../../support/fleet.js";
-import { classifyStream } from "../support/classify.js";
-import { FAST_SIM, faultFleet } from "../support/fleet.js";
-import { expectBreakerLifecycle, faultLifecycle, successRate } from "../support/lifecycle.js";
-import { type RequestSpec, requestMix } from "../support/load.js";
+import { startFleet, type TestFleet } from "../support/fleet.js";
+import { classifyStream } from "./support/classify.js";
+import { FAST_SIM, faultFleet } from "./support/fleet.js";
+import { expectBreakerLifecycle, faultLifecycle, successRate } from "./support/lifecycle.js";
+import { type RequestSpec, requestMix } from "./support/load.js";
 
 /**
- * BUGS (pending), with a node that trickles its response a byte at a time:
- * 1. When the gateway ends such a stream (request deadline), its explicit error event is appended
- *    right after the half-relayed event, without the blank line that ends an SSE event, so the
- *    client reads `data: {"choices":[{"finish_reason":nulldata: {"error":...}}` — one garbled event,
- *    the error lost. The relay yields upstream chunks as they come, not whole events.
- * 2. ttft_timeout_ms is checked against the first bytes, not the first event, and every byte
- *    refreshes the idle timer: the node passes both checks, is never blamed, its breaker never
- *    opens, and each stream routed there hangs until server.request_timeout_ms.
+ * Regressions, with a node that trickles its response a byte at a time:
+ * 1. The gateway's error event used to land right after a half-relayed event, garbling both
+ *    (`..."finish_reason":nulldata: {"error":...}`); the relay now forwards whole events only.
+ * 2. The first-token and idle clocks used to stop at any byte, so such a node was never blamed and
+ *    its streams hung until the request deadline; now only complete events count as progress.
  */
 let fleet: TestFleet | undefined;
 afterEach(async () => {
@@ -23,7 +20,7 @@ afterEach(async () => {
 
 const streams = (specs: RequestSpec[]) => specs.map((spec) => ({ ...spec, stream: true }));
 
-describe("a node trickling one byte at a time (pending gateway fix)", () => {
+describe("a node trickling one byte at a time", () => {
   it("a stream the gateway gives up on ends with a whole, parseable error event", async () => {
     fleet = await startFleet([{ ...FAST_SIM, faults: { slowBytesPerSecond: 1 } }], {
       config: { server: { request_timeout_ms: 1500 } },
