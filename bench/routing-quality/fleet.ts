@@ -28,6 +28,12 @@ export interface NodeTarget {
 const HEALTH = { interval_ms: 250, timeout_ms: 1000, unhealthy_threshold: 3, healthy_threshold: 2 };
 /** Headers (naming the node) go out by then even while the first token is still coming. */
 const KEEPALIVE_MS = 250;
+/**
+ * What an operator with the workload's 1 s time-to-first-token budget would set, the same for every
+ * policy: give up on a node's first token well inside the budget (so failover still fits in it), and
+ * hedge to the next node once a node is slower than its own p95.
+ */
+const RESILIENCE = { ttft_timeout_ms: 900, hedging: true };
 
 export async function startGatewayFor(
   strategy: RoutingStrategy,
@@ -38,6 +44,7 @@ export async function startGatewayFor(
     location: { region: GATEWAY_REGION },
     health: HEALTH,
     routing: { strategy },
+    resilience: RESILIENCE,
     nodes: targets.map((t) => ({ id: t.id, url: t.url, region: t.region })),
   });
   return startGateway(config, silentLogger);

@@ -2,8 +2,9 @@ import type { StateStore } from "../store/index.js";
 import type { Logger } from "../telemetry/index.js";
 
 /**
- * Which node served a conversation last, kept in the shared store so every gateway replica sends the
- * next turn to the node whose slot cache holds its prefix. A store outage only costs the hint.
+ * Which node served a conversation last, and which served its system prompt last, kept in the shared
+ * store so every gateway replica sends the next turn (or the next conversation under the same system
+ * prompt) to the node whose slot cache holds that prefix. A store outage only costs the hint.
  */
 export class AffinityMemory {
   constructor(
@@ -12,24 +13,30 @@ export class AffinityMemory {
     private readonly log: Logger,
   ) {}
 
-  async recall(conversationKey: string | undefined): Promise<string | undefined> {
-    if (conversationKey === undefined) return undefined;
+  /** The node for this conversation, else for its shared prefix; keys are tried in order. */
+  async recall(...keys: ReadonlyArray<string | undefined>): Promise<string | undefined> {
     try {
-      return await this.store.get(key(conversationKey));
+      for (const key of new Set(keys)) {
+        if (key === undefined) continue;
+        const node = await this.store.get(storeKey(key));
+        if (node !== undefined) return node;
+      }
     } catch (err) {
       this.log.warn("affinity lookup failed", { error: (err as Error).message });
-      return undefined;
     }
+    return undefined;
   }
 
-  remember(conversationKey: string | undefined, nodeId: string): void {
-    if (conversationKey === undefined) return;
-    this.store.set(key(conversationKey), nodeId, this.ttlMs).catch((err: unknown) => {
-      this.log.warn("affinity update failed", { error: (err as Error).message });
-    });
+  remember(nodeId: string, ...keys: ReadonlyArray<string | undefined>): void {
+    for (const key of new Set(keys)) {
+      if (key === undefined) continue;
+      this.store.set(storeKey(key), nodeId, this.ttlMs).catch((err: unknown) => {
+        this.log.warn("affinity update failed", { error: (err as Error).message });
+      });
+    }
   }
 }
 
-function key(conversationKey: string): string {
-  return `affinity:${conversationKey}`;
+function storeKey(prefixKey: string): string {
+  return `affinity:${prefixKey}`;
 }

@@ -116,9 +116,10 @@ export class Gateway {
     const { settings } = this.deps;
     const request = parse(call);
     const conversationKey = conversationKeyOf(request);
+    const sharedKey = sharedPrefixKeyOf(request, conversationKey);
     const features = requestFeatures(request, {
-      prefixKey: sharedPrefixKeyOf(request, conversationKey),
-      rememberedNode: await this.deps.affinity?.recall(conversationKey),
+      prefixKey: sharedKey,
+      rememberedNode: await this.deps.affinity?.recall(conversationKey, sharedKey),
       ...requestLocality(this.deps.locality, call.header),
     });
     const rank = () => routeRequest(this.deps.registry, this.deps.policy, features, settings.maxAttempts);
@@ -157,7 +158,7 @@ export class Gateway {
             entry,
             this.attemptEnv,
             raceSignal ? [lifetime.signal, raceSignal] : [lifetime.signal],
-            (served) => this.deps.affinity?.remember(conversationKey, served.id),
+            (served) => this.deps.affinity?.remember(served.id, conversationKey, sharedKey),
           ),
         context,
         headers: { "x-fleetgate-route": route.reason },
