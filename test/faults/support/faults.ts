@@ -13,14 +13,3 @@ export const FAULTS = {
 } as const satisfies Record<string, Partial<FaultConfig>>;
 
 export type FaultName = keyof typeof FAULTS;
-
-/** Every fault switched off: what a node that recovered looks like. */
-export const CLEAR: FaultConfig = {
-  errorRate: 0,
-  hangBeforeHeaders: false,
-  hangMidStreamAfterTokens: null,
-  dieAfterTokens: null,
-  malformedOutput: false,
-  slowBytesPerSecond: null,
-  flapPeriodMs: null,
-};

@@ -1,7 +1,8 @@
 import { expect } from "vitest";
 import type { SimNode } from "../../../src/sim/index.js";
+import { NO_FAULTS } from "../../../src/sim/index.js";
 import type { TestFleet } from "../../support/fleet.js";
-import { CLEAR, FAULTS, type FaultName } from "./faults.js";
+import { FAULTS, type FaultName } from "./faults.js";
 import { VOLUME_THRESHOLD } from "./fleet.js";
 import type { RequestRecord, RequestSpec } from "./load.js";
 import {
@@ -39,7 +40,7 @@ export async function faultLifecycle(fleet: TestFleet, plan: LifecyclePlan): Pro
     faulty.setFaults(FAULTS[plan.fault]);
     const fault = await loadWithFault(fleet, watch, plan.specs, plan.concurrency);
     const quarantine = await loadWhileOpen(fleet, plan.quarantineSpecs);
-    faulty.setFaults(CLEAR);
+    faulty.setFaults(NO_FAULTS);
     const recovery = await recover(fleet, watch, faulty, plan.seed);
     return { fault, quarantine, recovery };
   } finally {

@@ -1,3 +1,4 @@
+import { mulberry32 } from "../../../src/seeded-random.js";
 import { type Classified, classifyStream, classifyUnary, type RequestKind } from "./classify.js";
 
 /** One client request of a fault workload. */
@@ -25,18 +26,6 @@ export interface SendOptions {
   readonly guardMs: number;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a workload can be replayed exactly. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const TOPICS = ["the sea", "a lighthouse", "rain in spring", "an old map", "the night train", "a garden"];
 
 /**
@@ -44,7 +33,7 @@ const TOPICS = ["the sea", "a lighthouse", "rain in spring", "an old map", "the 
  * Prompts differ so that prefix affinity does not pin everything on one node.
  */
 export function requestMix(count: number, seed: number, maxTokens = 12): RequestSpec[] {
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   return Array.from({ length: count }, (_, i) => {
     const roll = random();
     const kind: RequestKind = roll < 0.75 ? "chat" : "completions";
@@ -146,7 +135,7 @@ export interface OpenLoopOptions extends SendOptions {
  * slow or failing gateway cannot slow the workload down and hide its own tail.
  */
 export async function runOpenLoop(gatewayURL: string, options: OpenLoopOptions): Promise<RequestRecord[]> {
-  const random = seeded(options.seed ^ 0x5bd1e995);
+  const random = mulberry32(options.seed ^ 0x5bd1e995);
   const arrivals: number[] = [];
   for (let at = 0; ; ) {
     at += -Math.log(1 - random()) * (1000 / options.ratePerSecond);

@@ -8,18 +8,17 @@ import {
   continueChatStream,
   StreamTranscript,
 } from "../../../src/resilience/index.js";
-import { type SimNode, type SimNodeOptions, startSimNode } from "../../../src/sim/index.js";
+import type { SimNode } from "../../../src/sim/index.js";
 import { NodeFault, UpstreamPools } from "../../../src/upstream/index.js";
+import { sim } from "../sim/helpers.js";
 
 const pools = new UpstreamPools({
   maxConnectionsPerNode: 4,
   connectTimeoutMs: 1000,
   keepAliveTimeoutMs: 1000,
 });
-const started: SimNode[] = [];
 const servers: Server[] = [];
 afterEach(() => {
-  for (const node of started.splice(0)) node.kill();
   for (const server of servers.splice(0)) server.close();
 });
 afterAll(() => pools.close());
@@ -34,17 +33,6 @@ const base = {
   created: 1_700_000_000,
   system_fingerprint: "b1-sim",
 };
-
-async function sim(options: SimNodeOptions = {}): Promise<SimNode> {
-  const node = await startSimNode({
-    ttftMs: 5,
-    tokensPerSecond: 1000,
-    prefillTokensPerSecond: 100_000,
-    ...options,
-  });
-  started.push(node);
-  return node;
-}
 
 function input(url: string, overrides: Partial<ContinuationInput> = {}): ContinuationInput {
   return {
