@@ -145,8 +145,9 @@ async function main(): Promise<void> {
   }
   await runAll(phases, targets, options);
   notes.push(
-    "Pipeline stages on: latency routing with prefix affinity (in-memory store), token estimate, failover; " +
-      "circuit breakers and quota accounting are not in the request path yet, so they are not in these figures.",
+    "Pipeline stages on: request validation, latency routing with prefix affinity (in-memory store), token " +
+      "estimate, per-node circuit breakers, retry budget, failover, and for streams the SSE observer and the " +
+      "continuation transcript. There is no quota accounting in fleetgate yet, so none is measured.",
     `Streams: ${options.streamChunks} chunks each, one SSE event per upstream write; chunks/s counts SSE events received by the client at ${options.streamConcurrency} concurrent streams (closed loop), TTFT is request start to first body byte.`,
     "Highest rate: open loop (latency from each request's scheduled time), bisected between a quarter of and 1.1× the closed-loop c=32 rate; 0 means p99 stayed ≥ 10 ms down to the lowest rate tried (≥ 50 rps); the load generator shares a core with the upstream, so the direct figure is the rig's ceiling.",
     "CPU-µs per request: the proxy process's utime+stime from /proc over the requests served (nginx: master + worker).",
