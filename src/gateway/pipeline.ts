@@ -136,34 +136,7 @@ export class Gateway {
         route = rank();
       }
       this.deps.budget.recordRequest();
-      const context: CallContext = {
-        pools: this.deps.pools,
-        path: endpoints[call.kind].path,
-        rawBody: call.rawBody,
-        requestId: call.requestId,
-        signal: lifetime.signal,
-        clientGone: () => lifetime.clientGone,
-        responseLimitBytes: settings.responseLimitBytes,
-      };
-      const dispatch: Dispatch = {
-        request,
-        route,
-        guards: {
-          breakers: this.deps.breakers,
-          budget: this.deps.budget,
-          stopped: () => lifetime.signal.aborted,
-        },
-        begin: (entry, raceSignal) =>
-          new Attempt(
-            entry,
-            this.attemptEnv,
-            raceSignal ? [lifetime.signal, raceSignal] : [lifetime.signal],
-            (served) => this.deps.affinity?.remember(served.id, conversationKey, sharedKey),
-          ),
-        context,
-        headers: { "x-fleetgate-route": route.reason },
-        lifetime,
-      };
+      const dispatch = this.dispatchFor(call, request, route, lifetime, [conversationKey, sharedKey]);
       if (features.stream) return await this.stream(dispatch);
       const reply = await unaryReply(dispatch, settings.responseTimeoutMs);
       lifetime.end();
@@ -172,6 +145,44 @@ export class Gateway {
       lifetime.end();
       throw err;
     }
+  }
+
+  /** Everything the dispatch stages share for this call. */
+  private dispatchFor(
+    call: IncomingCall,
+    request: ProxiedRequest,
+    route: Route,
+    lifetime: CallLifetime,
+    affinityKeys: ReadonlyArray<string | undefined>,
+  ): Dispatch {
+    const context: CallContext = {
+      pools: this.deps.pools,
+      path: endpoints[call.kind].path,
+      rawBody: call.rawBody,
+      requestId: call.requestId,
+      signal: lifetime.signal,
+      clientGone: () => lifetime.clientGone,
+      responseLimitBytes: this.deps.settings.responseLimitBytes,
+    };
+    return {
+      request,
+      route,
+      guards: {
+        breakers: this.deps.breakers,
+        budget: this.deps.budget,
+        stopped: () => lifetime.signal.aborted,
+      },
+      begin: (entry, raceSignal) =>
+        new Attempt(
+          entry,
+          this.attemptEnv,
+          raceSignal ? [lifetime.signal, raceSignal] : [lifetime.signal],
+          (served) => this.deps.affinity?.remember(served.id, ...affinityKeys),
+        ),
+      context,
+      headers: { "x-fleetgate-route": route.reason },
+      lifetime,
+    };
   }
 
   /** Every node the request could go to already runs as much as it should. */
