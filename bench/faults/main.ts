@@ -73,7 +73,7 @@ const markdown = [
     `(75% chat, 25% completions, about half streamed, max_tokens ${settings.maxTokens}) over ${result.fleet}, ` +
     `at ${settings.onsetMs / 1000} s. Figures cover the requests sent from the onset on.`,
   "Gateway: defaults (latency routing, breakers 50% / 5 calls / 10 s window / 5 s reset, retry budget, " +
-    "continuation) except ttft_timeout_ms and idle_timeout_ms 2000, request_timeout_ms 10000.",
+    "continuation) except ttft_timeout_ms and idle_timeout_ms 2000, response_timeout_ms 4000, request_timeout_ms 10000.",
   "",
   markdownTable(summaries),
   "",

@@ -40,7 +40,7 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 export const BENCH_CONFIG: Omit<GatewayConfigInput, "nodes"> = {
   server: { request_timeout_ms: REQUEST_TIMEOUT_MS, keepalive_interval_ms: 1000 },
   health: { interval_ms: 500, timeout_ms: 500, unhealthy_threshold: 3, healthy_threshold: 2 },
-  resilience: { ttft_timeout_ms: 2000, idle_timeout_ms: 2000 },
+  resilience: { ttft_timeout_ms: 2000, idle_timeout_ms: 2000, response_timeout_ms: 4000 },
 };
 
 export async function runScenario(scenario: Scenario, settings: RunSettings): Promise<ScenarioRun> {
