@@ -165,7 +165,7 @@ describe("a client that goes away", () => {
 });
 
 describe("a node killed under load", () => {
-  it("fails requests over before their first byte, ends broken streams loudly, then avoids the node", async () => {
+  it("fails requests over before their first byte, continues cut streams elsewhere, then avoids the node", async () => {
     const streams = Array.from({ length: 3 }, (_, i) => openStream(`kill-stream-${i}`));
     const plain = Array.from({ length: 6 }, (_, i) => ask(`kill-plain-${i}`, 150));
     // Kill the node that is streaming to a client right now, so a stream is cut for sure.
@@ -186,12 +186,9 @@ describe("a node killed under load", () => {
     process.stderr.write(`[gateway-e2e] killed ${victimId}; streams ended ${endings.join(" ")}\n`);
     for (const { outcome, node } of finished) {
       expect(outcome.transportError).toBeUndefined();
-      if (node !== victimId) expect(outcome.done).toBe(true);
-      // Either the stream was carried to its end or it says why it stopped: never a silent cut.
+      // The stream cut by the kill is continued on a surviving node: every client gets a whole answer.
       const ended = outcome.done ? "completed" : outcome.error?.code;
-      expect(ended === "completed" || ended === "stream_interrupted", `stream from ${node}: ${ended}`).toBe(
-        true,
-      );
+      expect(ended, `stream from ${node}`).toBe("completed");
     }
 
     const out = await waitFor(
