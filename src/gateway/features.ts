@@ -54,13 +54,22 @@ export function requestFeatures(request: ProxiedRequest, context: FeatureContext
       request.kind === "chat" ? estimateChatTokens(request.body.messages) : inputTokens(request.body.prompt),
     maxTokens: body.max_tokens ?? body.max_completion_tokens ?? DEFAULT_MAX_TOKENS,
     stream: body.stream === true,
-    // Everything before the newest message was sent, and cached, on the previous turn.
-    expectedCachedTokens:
-      request.kind === "chat" && context.rememberedNode !== undefined
-        ? estimateChatTokens(request.body.messages.slice(0, -1))
-        : undefined,
+    expectedCachedTokens: expectedCached(request, context.rememberedNode !== undefined),
     ...context,
   };
+}
+
+/**
+ * What the affinity node can be expected to hold. A remembered chat: everything before the newest
+ * message, sent on the previous turn. Otherwise only a system prompt others may have sent; a prompt
+ * never seen before earns no bonus, which would only pull fresh requests onto slower nodes.
+ */
+function expectedCached(request: ProxiedRequest, remembered: boolean): number | undefined {
+  if (request.kind !== "chat") return remembered ? undefined : 0;
+  const messages = request.body.messages;
+  if (remembered) return estimateChatTokens(messages.slice(0, -1));
+  const leading = messages.findIndex((message) => message.role !== "system" && message.role !== "developer");
+  return leading <= 0 ? 0 : estimateChatTokens(messages.slice(0, leading));
 }
 
 function inputTokens(input: string | ReadonlyArray<string | number | readonly number[]>): number {
