@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { estimateChatTokens } from "../../../src/accounting/index.js";
 import { type ProxiedRequest, requestFeatures } from "../../../src/gateway/features.js";
+import type { ChatCompletionRequest } from "../../../src/openai/index.js";
 
 const context = { prefixKey: "k", rememberedNode: undefined, origin: undefined, allowedRegions: undefined };
 const system = { role: "system" as const, content: "You are a careful travel agent. ".repeat(40) };
-const chat = (messages: ProxiedRequest["body"] & object): ProxiedRequest =>
-  ({ kind: "chat", body: messages }) as ProxiedRequest;
+const chat = (body: ChatCompletionRequest): ProxiedRequest => ({ kind: "chat", body });
 
 describe("what routing is told to expect in the affinity node's cache", () => {
   it("nothing for a prompt never seen before", () => {
