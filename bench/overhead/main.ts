@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildGateway } from "./build-gateway.js";
 import { nginxVersion, startNginx } from "./nginx.js";
 import { type BenchOptions, readOptions } from "./options.js";
 import { LoadClient, Phases, type Target } from "./phases.js";
@@ -37,8 +38,14 @@ process.once("SIGINT", () => {
   void stopAll().then(() => process.exit(130));
 });
 
-async function startNode(script: string, args: string[], core: number, nodeFlags: string[] = []) {
-  const child = spawnNode(here(script), args, { core, nodeFlags });
+async function startNode(
+  script: URL,
+  args: string[],
+  core: number,
+  nodeFlags: string[] = [],
+  compiled = false,
+) {
+  const child = spawnNode(script, args, { core, nodeFlags, compiled });
   children.push(child);
   const { url } = await readyLine<{ url: string }>(child);
   return { child, url };
@@ -47,7 +54,7 @@ async function startNode(script: string, args: string[], core: number, nodeFlags
 async function startTargets(upstreamUrl: string, profileDir: string | undefined, notes: string[]) {
   // A finer sampling interval than the 1 ms default: a request costs only a few hundred µs.
   const flags = profileDir ? ["--cpu-prof", "--cpu-prof-interval", "200", "--cpu-prof-dir", profileDir] : [];
-  const gateway = await startNode("./gateway-entry.ts", [upstreamUrl], PROXY_CORE, flags);
+  const gateway = await startNode(buildGateway(), [upstreamUrl], PROXY_CORE, flags, true);
   const targets: Target[] = [
     { name: "direct", url: upstreamUrl, pids: () => [] },
     { name: "fleetgate", url: gateway.url, pids: () => [gateway.child.pid] },
@@ -129,7 +136,7 @@ async function main(): Promise<void> {
     );
   }
   const profileDir = options.profile ? mkdtempSync(join(tmpdir(), "fleetgate-bench-prof-")) : undefined;
-  const upstream = await startNode("./upstream.ts", [], LOAD_CORE);
+  const upstream = await startNode(here("./upstream.ts"), [], LOAD_CORE);
   const { gateway, targets, nginx } = await startTargets(upstream.url, profileDir, notes);
   const loader = spawnNode(here("./loadgen.ts"), [], { core: LOAD_CORE, ipc: true });
   children.push(loader);

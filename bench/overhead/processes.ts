@@ -61,13 +61,16 @@ export function wrap(child: ChildProcess): Child {
 
 export interface NodeChildOptions {
   readonly core: number;
+  /** The script is compiled JavaScript: run it without the TypeScript loader. */
+  readonly compiled?: boolean;
   readonly nodeFlags?: readonly string[];
   readonly ipc?: boolean;
 }
 
-/** Runs a TypeScript file under tsx in a pinned Node process. */
+/** Runs a script (TypeScript under tsx, unless compiled) in a pinned Node process. */
 export function spawnNode(script: URL, args: readonly string[], options: NodeChildOptions): Child {
-  const nodeArgs = [...(options.nodeFlags ?? []), "--import", "tsx", script.pathname, ...args];
+  const loader = options.compiled ? [] : ["--import", "tsx"];
+  const nodeArgs = [...(options.nodeFlags ?? []), ...loader, script.pathname, ...args];
   const [command, argv] = pinnedCommand(options.core, process.execPath, nodeArgs);
   const stdio: StdioOptions = options.ipc
     ? ["ignore", "pipe", "inherit", "ipc"]
