@@ -2,11 +2,13 @@ import { errors, GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
 import {
   classifyTransportError,
+  fetchWhole,
   NodeFault,
   readBody,
   sendToNode,
   type UpstreamPools,
   type UpstreamResponse,
+  type WholeResponse,
 } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
 import type { AttemptResult } from "./failover.js";
@@ -32,23 +34,48 @@ export async function callNode(
   attempt: Attempt,
   context: CallContext,
 ): Promise<AttemptResult<UpstreamResponse>> {
-  const entry = attempt.entry;
   let response: UpstreamResponse;
   try {
-    response = await sendToNode(context.pools, targetOf(entry), {
-      method: "POST",
-      path: context.path,
-      body: context.rawBody,
-      requestId: context.requestId,
-      signal: attempt.signal,
-    });
+    response = await sendToNode(context.pools, targetOf(attempt.entry), requestFor(attempt, context));
   } catch (err) {
     return transportFailure(attempt, err, context);
   }
   if (response.status < 400) return { kind: "done", value: response };
   const body = await readBody(response.body, context.responseLimitBytes).catch(() => Buffer.alloc(0));
-  const error = upstreamErrorFrom(entry.id, response.status, body);
-  if (response.status >= 500) {
+  return errorStatus(attempt, response.status, body);
+}
+
+/** The same for a call answered in one piece: the whole body, read within the response limit. */
+export async function callNodeWhole(attempt: Attempt, context: CallContext): Promise<AttemptResult<Buffer>> {
+  let response: WholeResponse;
+  try {
+    response = await fetchWhole(
+      context.pools,
+      targetOf(attempt.entry),
+      requestFor(attempt, context),
+      context.responseLimitBytes,
+    );
+  } catch (err) {
+    return transportFailure(attempt, err, context);
+  }
+  if (response.status < 400) return { kind: "done", value: response.body };
+  return errorStatus(attempt, response.status, response.body);
+}
+
+function requestFor(attempt: Attempt, context: CallContext) {
+  return {
+    method: "POST" as const,
+    path: context.path,
+    body: context.rawBody,
+    requestId: context.requestId,
+    signal: attempt.signal,
+  };
+}
+
+/** A node's error status: its 5xx may be retried elsewhere, its 4xx is the client's final answer. */
+function errorStatus<T>(attempt: Attempt, status: number, body: Buffer): AttemptResult<T> {
+  const error = upstreamErrorFrom(attempt.entry.id, status, body);
+  if (status >= 500) {
     attempt.failByNode(error);
     return { kind: "retry", error };
   }

@@ -1,9 +1,9 @@
 import { errors } from "../errors.js";
 import { extractUsage } from "../openai/index.js";
-import { NodeFault, readBody } from "../upstream/index.js";
+import { NodeFault } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
 import { type AttemptResult, tryInOrder } from "./failover.js";
-import { type CallContext, callNode, transportFailure } from "./node-call.js";
+import { type CallContext, callNodeWhole } from "./node-call.js";
 import type { Dispatch } from "./pipeline.js";
 import { errorReply, jsonReply, type PlainReply } from "./reply.js";
 
@@ -33,23 +33,16 @@ export async function unaryReply(call: Dispatch, responseTimeoutMs: number): Pro
 
 /** What one node answered, read whole and checked to be JSON. */
 async function answerFrom(attempt: Attempt, context: CallContext): Promise<AttemptResult<Buffer>> {
-  const id = attempt.entry.id;
-  const result = await callNode(attempt, context);
+  const result = await callNodeWhole(attempt, context);
   if (result.kind !== "done") return result;
-  let body: Buffer;
-  try {
-    body = await readBody(result.value.body, context.responseLimitBytes, id);
-  } catch (err) {
-    return transportFailure<Buffer>(attempt, err, context);
-  }
-  const payload = parseJson(body);
+  const payload = parseJson(result.value);
   if (payload === undefined) {
-    const error = errors.upstreamMalformed(id, "response body is not JSON");
+    const error = errors.upstreamMalformed(attempt.entry.id, "response body is not JSON");
     attempt.failByNode(error);
     return { kind: "retry", error };
   }
   attempt.succeed({ timings: extractUsage(payload).timings });
-  return { kind: "done", value: body };
+  return result;
 }
 
 function parseJson(body: Buffer): unknown {

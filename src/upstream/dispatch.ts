@@ -40,9 +40,30 @@ export class NodeFault extends GatewayError {
   }
 }
 
+/** Parsed once per node URL: parsing a URL per request costs more than the routing decision. */
+const origins = new Map<string, { origin: string; basePath: string }>();
+
 export function originOf(url: string): { origin: string; basePath: string } {
-  const parsed = new URL(url);
-  return { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, "") };
+  let parsed = origins.get(url);
+  if (!parsed) {
+    const parts = new URL(url);
+    parsed = { origin: parts.origin, basePath: parts.pathname.replace(/\/+$/, "") };
+    origins.set(url, parsed);
+  }
+  return parsed;
+}
+
+/** Method, path and headers of a request to a node, ready for undici. */
+function upstreamOptions(target: UpstreamTarget, request: UpstreamRequest) {
+  const { origin, basePath } = originOf(target.url);
+  const headers: Record<string, string> = { accept: "application/json, text/event-stream" };
+  if (request.body !== undefined) headers["content-type"] = "application/json";
+  if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+  if (request.requestId) headers["x-request-id"] = request.requestId;
+  return {
+    origin,
+    options: { method: request.method, path: basePath + request.path, headers, body: request.body ?? null },
+  };
 }
 
 /** Sends one request to a node. Resolves once response headers arrive; the body streams after. */
@@ -51,23 +72,74 @@ export async function sendToNode(
   target: UpstreamTarget,
   request: UpstreamRequest,
 ): Promise<UpstreamResponse> {
-  const { origin, basePath } = originOf(target.url);
-  const headers: Record<string, string> = { accept: "application/json, text/event-stream" };
-  if (request.body !== undefined) headers["content-type"] = "application/json";
-  if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
-  if (request.requestId) headers["x-request-id"] = request.requestId;
+  const { origin, options } = upstreamOptions(target, request);
   try {
     const response = await pools.for(origin, target.slotsTotal).request({
-      method: request.method,
-      path: basePath + request.path,
-      headers,
-      body: request.body ?? null,
+      ...options,
       signal: request.signal ?? null,
     });
     return { status: response.statusCode, headers: response.headers, body: response.body };
   } catch (err) {
     throw classifyTransportError(target.id, err, request.signal);
   }
+}
+
+export interface WholeResponse {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+/**
+ * Sends one request and collects the whole answer, at most `limitBytes` of it. Dispatching with a
+ * small handler skips the promise, Readable and abort-listener layers of `request()`: this is the
+ * path every non-streamed call takes.
+ */
+export function fetchWhole(
+  pools: UpstreamPools,
+  target: UpstreamTarget,
+  request: UpstreamRequest,
+  limitBytes: number,
+): Promise<WholeResponse> {
+  const { origin, options } = upstreamOptions(target, request);
+  const signal = request.signal;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let status = 0;
+    let abort: (() => void) | undefined;
+    const settle = () => {
+      if (abort) signal?.removeEventListener("abort", abort);
+    };
+    pools.for(origin, target.slotsTotal).dispatch(options, {
+      onRequestStart(controller) {
+        abort = () => controller.abort(signal?.reason);
+        if (signal?.aborted) abort();
+        else signal?.addEventListener("abort", abort, { once: true });
+      },
+      onResponseStart(_controller, statusCode) {
+        status = statusCode;
+      },
+      onResponseData(controller, chunk) {
+        size += chunk.length;
+        if (size <= limitBytes) chunks.push(chunk);
+        else
+          controller.abort(
+            new NodeFault(
+              target.id,
+              errors.upstreamMalformed(target.id, `response body exceeds ${limitBytes} bytes`),
+            ),
+          );
+      },
+      onResponseEnd() {
+        settle();
+        resolve({ status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+      },
+      onResponseError(_controller, err) {
+        settle();
+        reject(err instanceof NodeFault ? err : classifyTransportError(target.id, err, signal));
+      },
+    });
+  });
 }
 
 /** Turns undici's errors into gateway errors; an abort by our own signal is passed on unchanged. */
@@ -86,21 +158,15 @@ export function classifyTransportError(nodeId: string, err: unknown, signal?: Ab
   return new NodeFault(nodeId, errors.streamInterrupted(nodeId, (err as Error).message ?? String(err)));
 }
 
-/**
- * Reads a whole body, bounded so a misbehaving node cannot exhaust memory. With `nodeId`, a body
- * over the limit is that node's fault.
- */
-export async function readBody(body: Readable, limitBytes: number, nodeId?: string): Promise<Buffer> {
+/** Reads a whole (small) body, bounded so a misbehaving node cannot exhaust memory. */
+export async function readBody(body: Readable, limitBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limitBytes) {
       body.destroy();
-      const detail = `response body exceeds ${limitBytes} bytes`;
-      throw nodeId === undefined
-        ? new Error(detail)
-        : new NodeFault(nodeId, errors.upstreamMalformed(nodeId, detail));
+      throw new Error(`response body exceeds ${limitBytes} bytes`);
     }
     chunks.push(chunk);
   }

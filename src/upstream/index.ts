@@ -1,11 +1,13 @@
 export {
   classifyTransportError,
+  fetchWhole,
   NodeFault,
   readBody,
   sendToNode,
   type UpstreamRequest,
   type UpstreamResponse,
   type UpstreamTarget,
+  type WholeResponse,
 } from "./dispatch.js";
 export { type PoolOptions, UpstreamPools } from "./pools.js";
 export { createProbeTransport } from "./probe-transport.js";
