@@ -84,7 +84,14 @@ async function serve(
     task.nPromptTokensProcessed = promptN;
     cached = plan.promptIds;
 
-    const generation = planGeneration(ctx.tokenizer, plan.promptIds, plan.seed, limit, plan.kind === "text");
+    const generation = planGeneration(
+      ctx.tokenizer,
+      plan.promptIds,
+      plan.seed,
+      limit,
+      plan.kind === "text",
+      plan.ignoreEos,
+    );
     const sink = new ResponseSink(plan, newMeta(options.model), faults, exchange);
     const interval = 1000 / options.tokensPerSecond;
     decodeStart = performance.now();

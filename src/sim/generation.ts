@@ -50,7 +50,8 @@ export interface GenerationPlan {
 
 /**
  * What the model "says": pseudo-words drawn from seed and prompt, so a replayed request gets the same
- * answer. The answer has a natural length (8..63 tokens); a smaller limit cuts it with "length".
+ * answer. The answer has a natural length (8..63 tokens), unless `ignoreEos` asks for all of
+ * `limit`; a smaller limit cuts it with "length".
  * `leadingSpace` is false for chat, whose answer starts right after the template's newline.
  */
 export function planGeneration(
@@ -59,9 +60,11 @@ export function planGeneration(
   seed: number,
   limit: number,
   leadingSpace: boolean,
+  ignoreEos = false,
 ): GenerationPlan {
   const random = mulberry32(hashTokens(promptIds, seed));
-  const natural = MIN_NATURAL_TOKENS + Math.floor(random() * NATURAL_TOKEN_SPREAD);
+  const drawn = MIN_NATURAL_TOKENS + Math.floor(random() * NATURAL_TOKEN_SPREAD);
+  const natural = ignoreEos ? Number.POSITIVE_INFINITY : drawn;
   const target = Math.max(0, Math.min(natural, limit));
   const pieces: string[] = [];
   let sentenceStart = true;

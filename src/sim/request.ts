@@ -11,6 +11,8 @@ export interface CompletionPlan {
   includeUsage: boolean;
   /** Tokens to generate at most; null means until the answer ends (llama's n_predict -1). */
   maxTokens: number | null;
+  /** llama-server's `ignore_eos`: generate up to the limit instead of stopping at a natural end. */
+  ignoreEos: boolean;
   seed: number;
   cachePrompt: boolean;
 }
@@ -38,6 +40,7 @@ export function parseCompletion(
     stream: optionalBoolean(body, "stream") ?? false,
     includeUsage: streamOptions.include_usage === true,
     maxTokens: maxTokens(body, defaults.defaultMaxTokens),
+    ignoreEos: optionalBoolean(body, "ignore_eos") ?? false,
     seed: seedOf(body.seed, defaults.seed),
     cachePrompt: optionalBoolean(body, "cache_prompt") ?? true,
   };

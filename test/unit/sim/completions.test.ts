@@ -95,6 +95,14 @@ describe("sim node: chat completions", () => {
     expect(short.choices[0]?.finish_reason).toBe("length");
     expect(short.usage.completion_tokens).toBe(2);
   });
+
+  it("generates up to the limit with llama-server's ignore_eos", async () => {
+    const node = await sim();
+    const body = chatBody("same", { max_tokens: 200, ignore_eos: true });
+    const long = await json<Completion>(post(node, "/v1/chat/completions", body));
+    expect(long.usage.completion_tokens).toBe(200);
+    expect(long.choices[0]?.finish_reason).toBe("length");
+  });
 });
 
 describe("sim node: text completions", () => {
