@@ -134,9 +134,11 @@ async function* relayContinuation(continued: Continued): AsyncGenerator<string> 
   try {
     for await (const event of continued.stream) yield event;
   } finally {
-    const failure = continued.stream.outcome.failure;
+    const { failure, finishReason } = continued.stream.outcome;
     if (failure) continued.attempt.failByNode(failure);
-    else continued.attempt.succeed({});
+    else if (finishReason) continued.attempt.succeed({});
+    // The client left before the continuation finished: nobody's fault.
+    else continued.attempt.endWithoutFault();
   }
 }
 
