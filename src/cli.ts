@@ -16,7 +16,7 @@ Usage:
 Run 'fleetgate <command> --help' for a command's options.
 `;
 
-const SERVE_USAGE = `Usage: fleetgate serve [--config FILE] [--port N] [--log-level LEVEL]
+const SERVE_USAGE = `Usage: fleetgate serve [--config FILE] [--port N] [--log-level LEVEL] [--drain-ms MS]
 
   --config FILE      gateway config (YAML); default ./gateway.config.yaml
   --port N           listen port; overrides server.port and the PORT environment variable

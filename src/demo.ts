@@ -38,6 +38,9 @@ export async function runDemo(argv: string[]): Promise<void> {
   }
   const loaded = loadConfigFile(values.config, process.env);
   const port = values.port === undefined ? loaded.server.port : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port must be a port number, got '${values.port}'`);
+  }
   const config: GatewayConfig = { ...loaded, server: { ...loaded.server, port } };
   const nodes = values.llama ? await startLlamaNodes(config) : await startSims(config);
   const gateway = await startGateway(config, createLogger("warn"));
