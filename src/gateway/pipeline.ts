@@ -1,5 +1,5 @@
 import { errors } from "../errors.js";
-import type { FleetRegistry, NodeEntry } from "../fleet/index.js";
+import type { FleetRegistry, ModelListing, NodeEntry } from "../fleet/index.js";
 import { type EndpointKind, endpoints, parseRequestBody } from "../openai/index.js";
 import type { AdmissionQueue, NodeBreakers, RetryBudget } from "../resilience/index.js";
 import { StreamTranscript, TtftTracker } from "../resilience/index.js";
@@ -254,19 +254,23 @@ export class Gateway {
 
   /** Models served by healthy nodes, in the OpenAI list shape. */
   models(): PlainReply {
-    const data = this.deps.registry.models().map((model) => ({
-      id: model.id,
-      object: "model",
-      created: 0,
-      owned_by: "fleetgate",
-      nodes: model.nodes,
-    }));
-    return jsonReply(200, { object: "list", data });
+    return jsonReply(200, { object: "list", data: this.deps.registry.models().map(modelObject) });
+  }
+
+  /** One model, as `GET /v1/models/{id}` (the SDK's `models.retrieve`) answers it. */
+  model(id: string): PlainReply {
+    const model = this.deps.registry.models().find((listed) => listed.id === id);
+    if (!model) return errorReply(errors.modelNotFound(id));
+    return jsonReply(200, modelObject(model));
   }
 
   ready(): boolean {
     return !this.draining && this.deps.registry.healthy().length > 0;
   }
+}
+
+function modelObject(model: ModelListing) {
+  return { id: model.id, object: "model", created: 0, owned_by: "fleetgate", nodes: model.nodes };
 }
 
 function parse(call: IncomingCall): ProxiedRequest {

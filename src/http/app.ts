@@ -20,6 +20,9 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
   app.use(requestId());
 
   app.get("/v1/models", (c) => toResponse(deps.gateway.models(), { "x-request-id": c.get("requestId") }));
+  app.get("/v1/models/:id{.+}", (c) =>
+    toResponse(deps.gateway.model(c.req.param("id")), { "x-request-id": c.get("requestId") }),
+  );
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     const ready = deps.gateway.ready();

@@ -95,6 +95,14 @@ describe("OpenAI-compatible proxying through the gateway", () => {
     expect(models.data.map((model) => model.id).sort()).toEqual(["other", "tiny"]);
   });
 
+  it("retrieves one model, and answers 404 model_not_found for one no healthy node serves", async () => {
+    const model = await fleet.client.models.retrieve("tiny");
+    expect(model.id).toBe("tiny");
+    const missing = await fleet.client.models.retrieve("gpt-9").catch((err: unknown) => err);
+    expect((missing as { status: number; code: string }).status).toBe(404);
+    expect((missing as { status: number; code: string }).code).toBe("model_not_found");
+  });
+
   it("spreads requests over the nodes that serve a model", async () => {
     const nodes = new Set<string>();
     for (let i = 0; i < 4; i++) {
