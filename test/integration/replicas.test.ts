@@ -1,0 +1,54 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildConfig } from "../../src/config/index.js";
+import { type RunningGateway, startGateway } from "../../src/main.js";
+import { type SimNode, startSimNode } from "../../src/sim/index.js";
+import { RedisStore } from "../../src/store/index.js";
+import { silentLogger } from "../../src/telemetry/index.js";
+import { postJson } from "../support/fleet.js";
+
+const REDIS_URL = process.env.FLEETGATE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+describe("two gateway replicas sharing Redis", () => {
+  const prefix = `fleetgate-test-${randomUUID()}:`;
+  let sims: SimNode[] = [];
+  let replicas: RunningGateway[] = [];
+
+  beforeAll(async () => {
+    sims = await Promise.all([0, 1, 2].map(() => startSimNode({ model: "tiny" })));
+    const config = buildConfig({
+      server: { host: "127.0.0.1", port: 0 },
+      health: { interval_ms: 100 },
+      store: { redis_url: REDIS_URL, key_prefix: prefix },
+      nodes: sims.map((sim, i) => ({ id: `node-${i}`, url: sim.url })),
+    });
+    replicas = await Promise.all([startGateway(config, silentLogger), startGateway(config, silentLogger)]);
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((replica) => replica.close()));
+    await Promise.all(sims.map((sim) => sim.close()));
+    const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
+    await store.clear();
+    await store.close();
+  });
+
+  it("agree on a conversation's node, whichever replica each turn reaches", async () => {
+    for (let conversation = 0; conversation < 4; conversation++) {
+      const messages: object[] = [{ role: "user", content: `Conversation ${conversation}: hello there.` }];
+      const served: string[] = [];
+      for (let turn = 0; turn < 4; turn++) {
+        const replica = replicas[turn % 2]!;
+        const response = await postJson(`${replica.url}/v1/chat/completions`, {
+          model: "tiny",
+          messages,
+          max_tokens: 3,
+        });
+        expect(response.status).toBe(200);
+        served.push(response.headers.get("x-fleetgate-node") ?? "");
+        const body = (await response.json()) as { choices: { message: object }[] };
+        messages.push(body.choices[0]!.message, { role: "user", content: `And turn ${turn}?` });
+      }
+      expect(new Set(served).size).toBe(1);
+    }
+  });
+});
