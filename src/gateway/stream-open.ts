@@ -1,4 +1,5 @@
 import { errors } from "../errors.js";
+import type { SseEvent } from "../openai/index.js";
 import { NodeFault, SseFramer, SseObserver } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
 import type { AttemptResult } from "./failover.js";
@@ -14,6 +15,8 @@ export interface OpenedStream {
   readonly first: Uint8Array;
   /** Already fed with `first`. */
   readonly observer: SseObserver;
+  /** The events of `first`, as the observer decoded them. */
+  readonly firstEvents: readonly SseEvent[];
   readonly ttftMs: number;
 }
 
@@ -51,7 +54,7 @@ export async function openStream(
       return transportFailure(attempt, err, context);
     }
     const observer = new SseObserver(clock);
-    if (first) observer.push(first);
+    const firstEvents = first ? observer.push(first) : [];
     if (!first || observer.malformed) {
       const fault = new NodeFault(
         id,
@@ -65,7 +68,7 @@ export async function openStream(
     }
     return {
       kind: "done",
-      value: { attempt, chunks, framer, first, observer, ttftMs: attempt.elapsedMs },
+      value: { attempt, chunks, framer, first, observer, firstEvents, ttftMs: attempt.elapsedMs },
     };
   } finally {
     clearTimeout(timer);

@@ -83,7 +83,7 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
   let bytes = opened.first.byteLength;
   let ending: Ending = { kind: "complete" };
   try {
-    options.transcript?.push(opened.first);
+    options.transcript?.record(opened.firstEvents);
     yield opened.first;
     for (;;) {
       const next = await chunks.next();
@@ -97,12 +97,12 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
       if (!events) continue;
       // Only complete events count as progress: a node trickling bytes still goes idle.
       idle.refresh();
-      observer.push(events);
+      const decoded = observer.push(events);
       if (observer.malformed) {
         ending = nodeFailure(attempt, "invalid SSE JSON");
         break;
       }
-      options.transcript?.push(events);
+      options.transcript?.record(decoded);
       yield events;
     }
     if (ending.kind === "complete") {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DONE_DATA, SseDecoder } from "../openai/index.js";
+import { DONE_DATA, SseDecoder, type SseEvent } from "../openai/index.js";
 
 /** The envelope every chunk of one chat stream shares; a continuation must repeat it exactly. */
 export interface ChunkBase {
@@ -46,7 +46,12 @@ export class StreamTranscript {
   nonText = false;
 
   push(chunk: Uint8Array | string): void {
-    for (const event of this.decoder.push(chunk)) this.onData(event.data);
+    this.record(this.decoder.push(chunk));
+  }
+
+  /** Takes events someone else already decoded (the relay's observer), sparing a second decode. */
+  record(events: readonly SseEvent[]): void {
+    for (const event of events) this.onData(event.data);
   }
 
   /** The stream ended: an unterminated last event still counts. */

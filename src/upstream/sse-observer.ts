@@ -1,4 +1,4 @@
-import { DONE_DATA, extractUsage, SseDecoder, type UsageReport } from "../openai/index.js";
+import { DONE_DATA, extractUsage, SseDecoder, type SseEvent, type UsageReport } from "../openai/index.js";
 
 /**
  * Watches a relayed SSE stream without changing it: counts data events, notices `[DONE]` and error
@@ -17,8 +17,11 @@ export class SseObserver {
 
   constructor(private readonly clock: () => number) {}
 
-  push(chunk: Uint8Array): void {
-    for (const event of this.decoder.push(chunk)) this.onData(event.data);
+  /** Observes the chunk's complete events and returns them, so others can read them without decoding again. */
+  push(chunk: Uint8Array): readonly SseEvent[] {
+    const events = this.decoder.push(chunk);
+    for (const event of events) this.onData(event.data);
+    return events;
   }
 
   end(): void {
