@@ -19,7 +19,7 @@ export interface ModelListing {
 
 /**
  * The live set of nodes. Routing gets a snapshot of the healthy ones; the list is rebuilt only when a
- * node joins, leaves or changes health, never per request.
+ * node changes health or breaker state, never per request.
  */
 export class FleetRegistry {
   private readonly entries = new Map<string, NodeEntry>();
@@ -33,18 +33,12 @@ export class FleetRegistry {
     for (const record of records) this.add(record);
   }
 
-  add(record: NodeRecord): NodeEntry {
+  private add(record: NodeRecord): NodeEntry {
     if (this.entries.has(record.id)) throw new Error(`node '${record.id}' is already registered`);
     const entry = new NodeEntry(record, this.options.thresholds, this.options.clock);
     this.entries.set(record.id, entry);
     this.healthyCache = undefined;
     return entry;
-  }
-
-  remove(id: string): boolean {
-    const removed = this.entries.delete(id);
-    if (removed) this.healthyCache = undefined;
-    return removed;
   }
 
   get(id: string): NodeEntry | undefined {

@@ -48,11 +48,6 @@ export class SseDecoder {
     const event = rest.trim() ? parseBlock(rest) : undefined;
     return event ? [event] : [];
   }
-
-  /** Bytes received that do not yet form a complete event. */
-  get pendingLength(): number {
-    return this.buffer.length;
-  }
 }
 
 function findBoundary(text: string): { index: number; length: number } | undefined {

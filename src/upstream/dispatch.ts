@@ -43,7 +43,7 @@ export class NodeFault extends GatewayError {
 /** Parsed once per node URL: parsing a URL per request costs more than the routing decision. */
 const origins = new Map<string, { origin: string; basePath: string }>();
 
-export function originOf(url: string): { origin: string; basePath: string } {
+function originOf(url: string): { origin: string; basePath: string } {
   let parsed = origins.get(url);
   if (!parsed) {
     const parts = new URL(url);
