@@ -1,10 +1,11 @@
 import { Hono } from "hono";
-import { errors, GatewayError, toGatewayError } from "../errors.js";
+import { errors } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
 import type { Gateway } from "../gateway/index.js";
 import { errorReply } from "../gateway/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { nodeReport } from "./admin.js";
+import { replyForError } from "./error-reply.js";
 import { toResponse } from "./render.js";
 import { type RequestIdEnv, requestId } from "./request-id.js";
 
@@ -43,10 +44,8 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
     }),
   );
   app.onError((err, c) => {
-    const error = toGatewayError(err);
-    if (!(err instanceof GatewayError))
-      deps.log.error("unhandled error", { error: String(err), path: c.req.path });
-    return toResponse(errorReply(error), { "x-request-id": c.get("requestId") ?? "" });
+    const reply = replyForError(err, deps.log, c.req.path);
+    return toResponse(reply, { "x-request-id": c.get("requestId") ?? "" });
   });
   return app;
 }

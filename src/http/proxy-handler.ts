@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errors, GatewayError, toGatewayError } from "../errors.js";
-import { errorReply, type Gateway } from "../gateway/index.js";
+import { errors } from "../errors.js";
+import type { Gateway } from "../gateway/index.js";
 import type { EndpointKind } from "../openai/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { readJsonBody } from "./body.js";
+import { replyForError } from "./error-reply.js";
 import { requestIdOf } from "./request-id.js";
 import { writeReply } from "./write-reply.js";
 
@@ -55,10 +56,8 @@ export async function handleProxied(
     });
     await writeReply(res, reply, { "x-request-id": requestId });
   } catch (err) {
-    const error = toGatewayError(err);
-    if (!(err instanceof GatewayError))
-      deps.log.error("unhandled error", { error: String(err), path: req.url });
-    if (!res.headersSent) await writeReply(res, errorReply(error), { "x-request-id": requestId });
+    const reply = replyForError(err, deps.log, req.url);
+    if (!res.headersSent) await writeReply(res, reply, { "x-request-id": requestId });
     else res.destroy();
   } finally {
     res.off("close", onClose);
