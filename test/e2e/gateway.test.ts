@@ -151,7 +151,14 @@ describe("a client that goes away", () => {
       abort.signal,
     );
     const node = nodeById(response.headers.get("x-fleetgate-node")) as LlamaNode;
-    await readStream(response, (_event, index) => index < 3);
+    // Read a few events without cancelling the body: a cancel is itself a disconnect, and would free
+    // the slot before the check below could see it busy.
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    for (let events = 0; events < 3; ) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      events += new TextDecoder().decode(value).split("data: ").length - 1;
+    }
     const busyBeforeAbort = (await nodeSlots(node.url)).some((slot) => slot.is_processing);
     abort.abort();
     const idleAfterMs = await waitFor(
