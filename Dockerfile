@@ -1,6 +1,8 @@
 # The fleetgate gateway: `docker build -t fleetgate .` then
 # `docker run -p 8080:8080 -v $PWD/gateway.config.yaml:/app/gateway.config.yaml fleetgate`.
-FROM node:24-slim AS build
+# NODE_VERSION follows .nvmrc (test/unit/toolchain.test.ts checks they agree).
+ARG NODE_VERSION=24.22.3
+FROM node:${NODE_VERSION}-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,7 +10,7 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:24-slim
+FROM node:${NODE_VERSION}-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

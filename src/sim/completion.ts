@@ -96,7 +96,7 @@ async function serve(
     const interval = 1000 / options.tokensPerSecond;
     decodeStart = performance.now();
     for (const [i, piece] of generation.pieces.entries()) {
-      if (i === faults.dieAfterTokens) return await exchange.destroyAfterFlush();
+      if (i === faults.dieAfterTokens) return await sink.die();
       if (i === faults.hangMidStreamAfterTokens) return await exchange.stall();
       const wait = decodeStart + (i + 1) * interval - performance.now();
       if (wait >= 1) await sleep(wait, undefined, { signal: exchange.signal });
@@ -155,6 +155,12 @@ class ResponseSink {
       this.send(chunk);
     this.out.write(DONE_EVENT);
     this.out.end();
+  }
+
+  /** The die fault: everything sent so far reaches the client, then the connection drops. */
+  async die(): Promise<void> {
+    await this.out.flushed();
+    this.exchange.destroy();
   }
 
   private start(): void {

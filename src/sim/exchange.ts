@@ -31,18 +31,6 @@ export class Exchange {
     this.res.destroy();
   }
 
-  /**
-   * The die fault: the tokens already written reach the client, then the connection drops. Destroying
-   * right after a write could discard it from the socket buffer, making "die after N" deliver N-1.
-   */
-  async destroyAfterFlush(): Promise<void> {
-    const socket = this.res.socket;
-    for (let spins = 0; socket && socket.writableLength > 0 && spins < 1000; spins++) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    this.destroy();
-  }
-
   /** The hang faults: hold the request open, silently, until the client leaves or the node closes. */
   async stall(): Promise<void> {
     const stalled = { destroy: () => this.destroy() };

@@ -54,18 +54,29 @@ const TRICKLE_INTERVAL_MS = 50;
 
 /**
  * A response body that can trickle its bytes at a fixed rate (the slow-node fault); without a rate,
- * writes go straight to the socket.
+ * writes go straight to the socket. `flushed()` resolves once every byte written so far has reached
+ * the kernel, which is what lets a fault cut the connection after an exact amount of output.
  */
 export class Outgoing {
   private pending: Buffer[] = [];
   private ending = false;
   private timer: NodeJS.Timeout | undefined;
+  private lastWrite: Promise<void> = Promise.resolve();
+  private idle: (() => void) | undefined;
+  private readonly closed: Promise<void>;
 
   constructor(
     readonly res: ServerResponse,
     private readonly bytesPerSecond: number | null,
   ) {
-    res.once("close", () => this.stopTrickle());
+    this.closed = new Promise((resolve) =>
+      res.once("close", () => {
+        this.stopTrickle();
+        this.pending = [];
+        this.wakeIdle();
+        resolve();
+      }),
+    );
   }
 
   head(status: number, headers: Record<string, string | number>): void {
@@ -75,7 +86,7 @@ export class Outgoing {
   write(text: string): void {
     if (this.res.destroyed) return;
     if (this.bytesPerSecond === null) {
-      this.res.write(text);
+      this.send(text);
       return;
     }
     this.pending.push(Buffer.from(text));
@@ -87,20 +98,48 @@ export class Outgoing {
     if (this.timer === undefined) this.res.end();
   }
 
+  /**
+   * Resolves when the trickle queue is empty and the socket has accepted the last write (Node calls a
+   * write's callback only after handing its bytes to the OS, however the response was corked or
+   * buffered), or when the connection is gone.
+   */
+  async flushed(): Promise<void> {
+    if (this.pending.length > 0 && !this.res.destroyed) {
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+      });
+    }
+    // Writes still buffered when the connection dies may never call back.
+    await Promise.race([this.lastWrite, this.closed]);
+  }
+
+  private send(chunk: string | Buffer): void {
+    this.lastWrite = new Promise((resolve) => {
+      this.res.write(chunk, () => resolve());
+    });
+  }
+
   private trickle(): void {
     let budget = Math.max(1, Math.floor(((this.bytesPerSecond ?? 0) * TRICKLE_INTERVAL_MS) / 1000));
     while (budget > 0 && this.pending.length > 0) {
       const head = this.pending[0] as Buffer;
       const take = head.subarray(0, budget);
-      this.res.write(take);
+      this.send(take);
       budget -= take.length;
       if (take.length === head.length) this.pending.shift();
       else this.pending[0] = head.subarray(take.length);
     }
     if (this.pending.length === 0) {
       this.stopTrickle();
+      this.wakeIdle();
       if (this.ending) this.res.end();
     }
+  }
+
+  private wakeIdle(): void {
+    const idle = this.idle;
+    this.idle = undefined;
+    idle?.();
   }
 
   private stopTrickle(): void {

@@ -38,9 +38,18 @@ describe("sim node: faults", () => {
     await until(() => node.stats().busySlots === 0);
   });
 
-  it("dieAfterTokens drops the connection after N tokens and frees the slot", async () => {
-    const node = await sim({ faults: { dieAfterTokens: 2 } });
-    const res = await post(node, "/v1/chat/completions", chatBody("x", { stream: true }));
+  // Exact whatever the Node version or socket timing: the fault waits for its bytes to reach the kernel.
+  it.each([
+    { tokens: 1, slowBytesPerSecond: null },
+    { tokens: 2, slowBytesPerSecond: null },
+    { tokens: 7, slowBytesPerSecond: null },
+    { tokens: 3, slowBytesPerSecond: 20_000 },
+  ])("dieAfterTokens=$tokens (slow: $slowBytesPerSecond) delivers exactly N tokens, then drops the connection", async ({
+    tokens,
+    slowBytesPerSecond,
+  }) => {
+    const node = await sim({ faults: { dieAfterTokens: tokens, slowBytesPerSecond } });
+    const res = await post(node, "/v1/chat/completions", chatBody("x", { stream: true, max_tokens: 20 }));
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     let received = "";
@@ -53,11 +62,16 @@ describe("sim node: faults", () => {
         }
       })(),
     ).rejects.toThrow();
-    // Exactly the role chunk and two tokens arrived before the connection dropped.
-    expect(received.match(/"content":"[^"]/g)).toHaveLength(2);
+    // Whole events only: the role chunk and N tokens, no partial event and no [DONE].
+    expect(received.match(/"content":"[^"]/g)).toHaveLength(tokens);
+    expect(received.endsWith("\n\n")).toBe(true);
+    expect(received).not.toContain("[DONE]");
     await until(() => node.stats().busySlots === 0);
-    expect(node.stats()).toMatchObject({ tokensGenerated: 2, requestsAborted: 0 });
-    // Without a stream, the connection dies before any header.
+    expect(node.stats()).toMatchObject({ tokensGenerated: tokens, requestsAborted: 0 });
+  });
+
+  it("dieAfterTokens without a stream drops the connection before any header", async () => {
+    const node = await sim({ faults: { dieAfterTokens: 2 } });
     await expect(post(node, "/v1/chat/completions", chatBody("y"))).rejects.toThrow();
   });
 
