@@ -62,6 +62,40 @@ export const errors = {
       code: "unsupported_media_type",
       type: "invalid_request_error",
     }),
+  invalidApiKey: (why: "missing" | "unknown" | "revoked") =>
+    new GatewayError(
+      why === "missing"
+        ? "No API key: send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'"
+        : why === "revoked"
+          ? "The API key has been revoked"
+          : "The API key is not valid",
+      { status: 401, code: "invalid_api_key", type: "authentication_error" },
+    ),
+  modelNotAllowed: (model: string) =>
+    new GatewayError(`This API key may not use the model '${model}'`, {
+      status: 403,
+      code: "model_not_allowed",
+      type: "permission_error",
+      param: "model",
+    }),
+  regionNotAllowed: (regions: readonly string[]) =>
+    new GatewayError(
+      `This API key may not send requests to the region(s) ${regions.join(", ")}; its data-residency pin forbids it`,
+      { status: 403, code: "region_not_allowed", type: "permission_error" },
+    ),
+  adminUnauthorized: (configured: boolean) =>
+    new GatewayError(
+      configured
+        ? "The admin API needs the admin token: send it as 'Authorization: Bearer <token>'"
+        : "The admin API is disabled: set FLEETGATE_ADMIN_TOKEN or admin.token to enable it",
+      { status: 401, code: "admin_unauthorized", type: "authentication_error" },
+    ),
+  invalidPath: (detail: string) =>
+    new GatewayError(`The request path is not acceptable: ${detail}`, {
+      status: 400,
+      code: "invalid_path",
+      type: "invalid_request_error",
+    }),
   routeNotFound: (method: string, path: string) =>
     new GatewayError(`No route for ${method} ${path}`, {
       status: 404,
