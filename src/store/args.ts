@@ -24,3 +24,18 @@ export function requireConsumeArgs(amount: number, limit: number, windowMs: numb
   requireInteger("limit", limit);
   requireTtl("windowMs", windowMs);
 }
+
+/**
+ * Hash keys and fields must be non-empty: an empty one is what a missing id turns into, and Redis and
+ * a Map would both store it without complaint.
+ */
+export function requireNonEmpty(name: string, value: string): void {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new TypeError(`${name} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Values may be empty but must be strings: `JSON.stringify(undefined)` is typed string yet returns undefined. */
+export function requireString(name: string, value: string): void {
+  if (typeof value !== "string") throw new TypeError(`${name} must be a string, got ${typeof value}`);
+}

@@ -1,4 +1,4 @@
-import { requireConsumeArgs, requireInteger, requireTtl } from "./args.js";
+import { requireConsumeArgs, requireInteger, requireNonEmpty, requireString, requireTtl } from "./args.js";
 import type { ConsumeResult, StateStore } from "./port.js";
 
 export interface MemoryStoreOptions {
@@ -11,7 +11,8 @@ export interface MemoryStoreOptions {
 }
 
 interface Entry {
-  value: string;
+  /** A string, or a hash's fields; a hash counts as one entry towards the cap however many it holds. */
+  value: string | Map<string, string>;
   /** Epoch ms after which the entry is gone; undefined means it never expires. */
   expiresAt: number | undefined;
 }
@@ -60,7 +61,8 @@ export class MemoryStore implements StateStore {
   }
 
   async get(key: string): Promise<string | undefined> {
-    return this.read(key)?.value;
+    const entry = this.read(key);
+    return entry && stringOf(key, entry);
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
@@ -92,15 +94,51 @@ export class MemoryStore implements StateStore {
   async consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult> {
     requireConsumeArgs(amount, limit, windowMs);
     const entry = this.read(key);
+    // Checked before the expiry below, so a refused call leaves a hash or a non-number untouched.
+    const current = entry ? counterValue(key, entry) : 0;
     // A counter written without expiry (e.g. by set) would otherwise never reset; give it a window.
     if (entry && entry.expiresAt === undefined) entry.expiresAt = this.now() + windowMs;
-    const current = entry ? counterValue(key, entry) : 0;
     if (current + amount > limit) {
       return { ok: false, total: current, resetInMs: this.remaining(entry?.expiresAt) };
     }
     const expiresAt = entry?.expiresAt ?? this.now() + windowMs;
     this.write(key, { value: String(current + amount), expiresAt });
     return { ok: true, total: current + amount, resetInMs: this.remaining(expiresAt) };
+  }
+
+  async hashSet(key: string, field: string, value: string): Promise<void> {
+    requireNonEmpty("key", key);
+    requireNonEmpty("field", field);
+    requireString("value", value);
+    const entry = this.read(key);
+    if (entry) hashOf(key, entry).set(field, value);
+    else this.write(key, { value: new Map([[field, value]]), expiresAt: undefined });
+  }
+
+  async hashGet(key: string, field: string): Promise<string | undefined> {
+    requireNonEmpty("key", key);
+    requireNonEmpty("field", field);
+    const entry = this.read(key);
+    return entry && hashOf(key, entry).get(field);
+  }
+
+  async hashGetAll(key: string): Promise<ReadonlyMap<string, string>> {
+    requireNonEmpty("key", key);
+    const entry = this.read(key);
+    // A copy, as Redis hands out: later writes must not change a snapshot a caller already holds.
+    return new Map(entry && hashOf(key, entry));
+  }
+
+  async hashDelete(key: string, field: string): Promise<boolean> {
+    requireNonEmpty("key", key);
+    requireNonEmpty("field", field);
+    const entry = this.read(key);
+    if (!entry) return false;
+    const hash = hashOf(key, entry);
+    const deleted = hash.delete(field);
+    // Redis drops a hash with its last field; so does this, or get/increment would then see WRONGTYPE.
+    if (hash.size === 0) this.entries.delete(key);
+    return deleted;
   }
 
   async ping(): Promise<void> {}
@@ -142,10 +180,28 @@ function isExpired(entry: Entry, now: number): boolean {
 }
 
 function counterValue(key: string, entry: Entry): number {
-  const value = Number(entry.value);
+  const text = stringOf(key, entry);
+  const value = Number(text);
   // Same refusal as Redis INCRBY, so a counter key clobbered by set() fails in both adapters alike.
-  if (!/^-?\d+$/.test(entry.value) || !Number.isSafeInteger(value)) {
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) {
     throw new Error(`value at key '${key}' is not an integer`);
   }
   return value;
+}
+
+function stringOf(key: string, entry: Entry): string {
+  if (typeof entry.value !== "string") throw wrongType(key, "a hash");
+  return entry.value;
+}
+
+function hashOf(key: string, entry: Entry): Map<string, string> {
+  if (typeof entry.value === "string") throw wrongType(key, "a string");
+  return entry.value;
+}
+
+/** Worded as Redis words it, so callers and tests match one message whichever adapter runs. */
+function wrongType(key: string, holds: string): TypeError {
+  return new TypeError(
+    `WRONGTYPE Operation against a key holding the wrong kind of value ('${key}' holds ${holds})`,
+  );
 }

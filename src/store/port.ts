@@ -2,6 +2,10 @@
  * State that must hold across gateway replicas (quotas, affinity, cache, dynamic nodes) goes through
  * this port. Two adapters implement it: in-memory (embedded default) and Redis. Keys are namespaced by
  * the adapter's prefix; values are strings, and callers serialise their own records.
+ *
+ * A key holds either a string (get/set/counters) or a hash (the hash* methods). Using it as the other
+ * kind fails with an error whose message starts with WRONGTYPE, as Redis answers; set() and delete()
+ * replace or remove either kind.
  */
 export interface ConsumeResult {
   /** Whether the amount was added (the total stayed within the limit). */
@@ -28,6 +32,14 @@ export interface StateStore {
    * across replicas: N gateways sharing one Redis admit at most `limit`, not N × limit.
    */
   consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult>;
+  /** Sets one field of a hash (a string → string map stored under `key`). */
+  hashSet(key: string, field: string, value: string): Promise<void>;
+  /** One field of a hash, or undefined. */
+  hashGet(key: string, field: string): Promise<string | undefined>;
+  /** Every field of a hash (empty when the key is absent). */
+  hashGetAll(key: string): Promise<ReadonlyMap<string, string>>;
+  /** Removes one field; true when it was there. */
+  hashDelete(key: string, field: string): Promise<boolean>;
   /** Verifies the backing service answers; the memory store always does. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import { Redis, type Result } from "ioredis";
-import { requireConsumeArgs, requireInteger, requireTtl } from "./args.js";
+import { requireConsumeArgs, requireInteger, requireNonEmpty, requireString, requireTtl } from "./args.js";
 import { StoreUnavailableError } from "./errors.js";
 import type { ConsumeResult, StateStore } from "./port.js";
 
@@ -18,20 +18,22 @@ export interface RedisStoreOptions {
 
 // Reads, checks and adds in one script so that no other replica can slip in between the check and the
 // add. The window starts with the first admitted amount; a counter left without expiry gets one.
+// The value is read first: a script is not rolled back, so an expiry set before GET fails (WRONGTYPE on
+// a hash) or before the number check would stay on a key the call refused.
 // Returns { admitted (1/0), total after the call, ms until the window resets (0 when none is open) }.
 const CONSUME_LUA = `
 local key = KEYS[1]
 local amount = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
+local current = tonumber(redis.call('GET', key) or '0')
+if current == nil then
+  return redis.error_reply('ERR value is not an integer or out of range')
+end
 local ttl = redis.call('PTTL', key)
 if ttl == -1 then
   redis.call('PEXPIRE', key, window)
   ttl = window
-end
-local current = tonumber(redis.call('GET', key) or '0')
-if current == nil then
-  return redis.error_reply('ERR value is not an integer or out of range')
 end
 if current + amount > limit then
   if ttl < 0 then ttl = 0 end
@@ -144,6 +146,33 @@ export class RedisStore implements StateStore {
     });
   }
 
+  async hashSet(key: string, field: string, value: string): Promise<void> {
+    requireNonEmpty("key", key);
+    requireNonEmpty("field", field);
+    requireString("value", value);
+    return this.run(async () => {
+      await this.redis.hset(this.key(key), field, value);
+    });
+  }
+
+  async hashGet(key: string, field: string): Promise<string | undefined> {
+    requireNonEmpty("key", key);
+    requireNonEmpty("field", field);
+    return this.run(async () => (await this.redis.hget(this.key(key), field)) ?? undefined);
+  }
+
+  async hashGetAll(key: string): Promise<ReadonlyMap<string, string>> {
+    requireNonEmpty("key", key);
+    // ioredis defines fields such as "__proto__" as own properties, so entries() sees every field.
+    return this.run(async () => new Map(Object.entries(await this.redis.hgetall(this.key(key)))));
+  }
+
+  async hashDelete(key: string, field: string): Promise<boolean> {
+    requireNonEmpty("key", key);
+    requireNonEmpty("field", field);
+    return this.run(async () => (await this.redis.hdel(this.key(key), field)) === 1);
+  }
+
   async ping(): Promise<void> {
     return this.run(async () => {
       await this.redis.ping();
@@ -179,7 +208,8 @@ export class RedisStore implements StateStore {
     try {
       return await operation();
     } catch (error) {
-      // A reply error means Redis answered and refused this command; that is the caller's problem to see.
+      // A reply error (WRONGTYPE, a non-integer counter) means Redis answered and refused this command;
+      // that is the caller's problem to see, not an outage.
       if (error instanceof Error && error.name === "ReplyError") throw error;
       const cause = this.lastConnectionError ?? error;
       const detail = cause instanceof Error ? cause.message : String(cause);

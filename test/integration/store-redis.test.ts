@@ -52,11 +52,27 @@ describe("RedisStore across replicas", () => {
     }
   });
 
+  it("shares one hash between replicas, stored under the prefix", async () => {
+    const [a, b] = [open(`${RUN_PREFIX}hash:`), open(`${RUN_PREFIX}hash:`)];
+    try {
+      await a.hashSet("apikeys", "k1", '{"tenant":"t1"}');
+      await b.hashSet("apikeys", "k2", '{"tenant":"t2"}');
+      expect(await b.hashGet("apikeys", "k1")).toBe('{"tenant":"t1"}');
+      expect([...(await a.hashGetAll("apikeys")).keys()].sort()).toEqual(["k1", "k2"]);
+      expect(await b.hashDelete("apikeys", "k1")).toBe(true);
+      expect(await a.hashGet("apikeys", "k1")).toBeUndefined();
+      // The prefix is prepended as for string keys, so the run prefix alone reaches the same hash.
+      expect(await admin.hashGet("hash:apikeys", "k2")).toBe('{"tenant":"t2"}');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it("clears only its own prefix", async () => {
     const mine = open(`${RUN_PREFIX}clear:mine:`);
     const other = open(`${RUN_PREFIX}clear:other:`);
     try {
-      await Promise.all([mine.set("a", "1"), mine.set("b", "2"), other.set("a", "3")]);
+      await Promise.all([mine.set("a", "1"), mine.hashSet("b", "f", "2"), other.set("a", "3")]);
       expect(await mine.clear()).toBe(2);
       expect(await mine.get("a")).toBeUndefined();
       expect(await other.get("a")).toBe("3");

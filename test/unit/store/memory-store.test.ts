@@ -28,6 +28,18 @@ describe("MemoryStore bounds", () => {
     await store.close();
   });
 
+  it("counts a hash as one entry however many fields it holds, and keeps it by recency", async () => {
+    const store = new MemoryStore({ maxEntries: 2, now });
+    for (let i = 0; i < 50; i += 1) await store.hashSet("h", `f${i}`, "v");
+    await store.set("a", "1");
+    expect(store.size).toBe(2);
+    await store.hashGet("h", "f0");
+    await store.set("b", "2");
+    expect(await store.get("a")).toBeUndefined();
+    expect((await store.hashGetAll("h")).size).toBe(50);
+    await store.close();
+  });
+
   it("stays at the cap under a flood of distinct keys", async () => {
     const store = new MemoryStore({ maxEntries: 1_000, now });
     for (let i = 0; i < 20_000; i += 1) await store.increment(`flood:${i}`, 1, 60_000);

@@ -159,12 +159,117 @@ export function runStoreContract(name: string, makeStore: MakeStore, advanceTime
       expect(await store.get("burst")).toBe("50");
     });
 
+    it("sets, overwrites and reads hash fields", async () => {
+      const store = await fresh();
+      expect(await store.hashGet("apikeys", "k1")).toBeUndefined();
+      await store.hashSet("apikeys", "k1", "one");
+      await store.hashSet("apikeys", "k2", "two");
+      await store.hashSet("apikeys", "k1", "uno");
+      expect(await store.hashGet("apikeys", "k1")).toBe("uno");
+      expect(await store.hashGet("apikeys", "k3")).toBeUndefined();
+      expect(await store.hashGetAll("apikeys")).toEqual(
+        new Map([
+          ["k1", "uno"],
+          ["k2", "two"],
+        ]),
+      );
+    });
+
+    it("reads an absent hash as empty and hands out snapshots", async () => {
+      const store = await fresh();
+      expect(await store.hashGetAll("none")).toEqual(new Map());
+      await store.hashSet("h", "a", "1");
+      const before = await store.hashGetAll("h");
+      await store.hashSet("h", "b", "2");
+      expect([...before.keys()]).toEqual(["a"]);
+    });
+
+    it("deletes hash fields, true only when there, and the last field takes the key with it", async () => {
+      const store = await fresh();
+      expect(await store.hashDelete("h", "a")).toBe(false);
+      await store.hashSet("h", "a", "1");
+      await store.hashSet("h", "b", "2");
+      expect(await store.hashDelete("h", "a")).toBe(true);
+      expect(await store.hashDelete("h", "a")).toBe(false);
+      expect(await store.hashGetAll("h")).toEqual(new Map([["b", "2"]]));
+      expect(await store.hashDelete("h", "b")).toBe(true);
+      // The emptied hash is gone, so the key is free for a string again.
+      expect(await store.get("h")).toBeUndefined();
+      expect(await store.increment("h", 1)).toBe(1);
+    });
+
+    it("keeps odd field names, empty and large values intact", async () => {
+      const store = await fresh();
+      const fields = [
+        "a:b",
+        "{tenant}:key",
+        "with space",
+        "ünïcødé",
+        "line\nbreak",
+        "__proto__",
+        "constructor",
+      ];
+      const large = JSON.stringify({ id: "k1", blob: "x".repeat(256 * 1024) });
+      for (const field of fields) await store.hashSet("{t1}:h", field, `v-${field}`);
+      await store.hashSet("{t1}:h", "large", large);
+      await store.hashSet("{t1}:h", "empty", "");
+      const all = await store.hashGetAll("{t1}:h");
+      expect(all.size).toBe(fields.length + 2);
+      for (const field of fields) expect(all.get(field)).toBe(`v-${field}`);
+      expect(all.get("large")).toBe(large);
+      expect(await store.hashGet("{t1}:h", "large")).toBe(large);
+      expect(await store.hashGet("{t1}:h", "empty")).toBe("");
+      expect(await store.hashGet("{t1}:h", "__proto__")).toBe("v-__proto__");
+    });
+
+    it("lands every one of many concurrent field writes", async () => {
+      const store = await fresh();
+      await Promise.all(Array.from({ length: 100 }, (_, i) => store.hashSet("h", `f${i}`, String(i))));
+      const all = await store.hashGetAll("h");
+      expect(all.size).toBe(100);
+      expect(all.get("f42")).toBe("42");
+    });
+
+    it("refuses a string as a hash and a hash as a string with WRONGTYPE, leaving both intact", async () => {
+      const store = await fresh();
+      await store.set("s", "text");
+      await expect(store.hashSet("s", "f", "v")).rejects.toThrow(/^WRONGTYPE/);
+      await expect(store.hashGet("s", "f")).rejects.toThrow(/^WRONGTYPE/);
+      await expect(store.hashGetAll("s")).rejects.toThrow(/^WRONGTYPE/);
+      await expect(store.hashDelete("s", "f")).rejects.toThrow(/^WRONGTYPE/);
+      expect(await store.get("s")).toBe("text");
+
+      await store.hashSet("h", "f", "v");
+      await expect(store.get("h")).rejects.toThrow(/^WRONGTYPE/);
+      await expect(store.increment("h", 1, TTL_MS)).rejects.toThrow(/^WRONGTYPE/);
+      await expect(store.consume("h", 1, 10, TTL_MS)).rejects.toThrow(/^WRONGTYPE/);
+      expect(await store.setIfAbsent("h", "x", TTL_MS)).toBe(false);
+      // A refused consume must not have given the hash a window's expiry.
+      await advanceTime(PAST_EXPIRY_MS);
+      expect(await store.hashGet("h", "f")).toBe("v");
+      await store.set("h", "replaced");
+      expect(await store.get("h")).toBe("replaced");
+    });
+
+    it("refuses empty hash keys and fields", async () => {
+      const store = await fresh();
+      await expect(store.hashSet("", "f", "v")).rejects.toThrow(TypeError);
+      await expect(store.hashSet("h", "", "v")).rejects.toThrow(/field/);
+      await expect(store.hashGet("h", "")).rejects.toThrow(/field/);
+      await expect(store.hashGetAll("")).rejects.toThrow(/key/);
+      await expect(store.hashDelete("h", "")).rejects.toThrow(/field/);
+      await expect(store.hashSet("h", "f", JSON.stringify(undefined))).rejects.toThrow(/value/);
+      expect(await store.hashGetAll("h")).toEqual(new Map());
+    });
+
     it("keeps keys of different prefixes apart", async () => {
       const a = await fresh();
       const b = await fresh();
       await a.set("shared", "from-a");
       await a.consume("quota", 10, 10, TTL_MS);
+      await a.hashSet("apikeys", "k1", "from-a");
       expect(await b.get("shared")).toBeUndefined();
+      expect(await b.hashGetAll("apikeys")).toEqual(new Map());
       expect(await b.consume("quota", 10, 10, TTL_MS)).toMatchObject({ ok: true, total: 10 });
       await b.set("shared", "from-b");
       await b.delete("shared");
