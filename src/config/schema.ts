@@ -23,7 +23,14 @@ function bothOrNeither(value: { lat?: number | undefined; lon?: number | undefin
 const nodeSchema = z
   .strictObject({
     id: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must contain only letters, digits, '_', '.' and '-'"),
-    url: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, "")),
+    url: z
+      .url({ protocol: /^https?$/ })
+      // Credentials in the URL are never sent (requests go to its origin), yet they would be shown.
+      .refine((url) => {
+        const parsed = URL.parse(url);
+        return !parsed || (parsed.username === "" && parsed.password === "");
+      }, "must not contain a user name or password: put the node's credentials in api_key instead")
+      .transform((url) => url.replace(/\/+$/, "")),
     ...locationFields,
     /** Sent upstream as Bearer; empty (e.g. `${KEY:-}` with KEY unset) means none. */
     api_key: z

@@ -5,7 +5,7 @@ export function nodeReport(entry: NodeEntry) {
   const round = (value: number | undefined) => (value === undefined ? null : Math.round(value * 100) / 100);
   return {
     id: entry.id,
-    url: entry.record.url,
+    url: withoutCredentials(entry.record.url),
     region: entry.region ?? null,
     location: entry.location ?? null,
     state: entry.state,
@@ -23,4 +23,21 @@ export function nodeReport(entry: NodeEntry) {
     last_probe_at: entry.lastProbeAt === undefined ? null : new Date(entry.lastProbeAt).toISOString(),
     last_error: entry.lastError ?? null,
   };
+}
+
+/**
+ * The config refuses node URLs with credentials, but a node registered at run time arrives by
+ * another road: whatever reaches this report is shown without its userinfo all the same.
+ */
+function withoutCredentials(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Echoing what could not be parsed might echo a secret.
+    return "<unparseable url>";
+  }
+  if (parsed.username === "" && parsed.password === "") return url;
+  const path = parsed.pathname === "/" ? "" : parsed.pathname;
+  return `${parsed.protocol}//${parsed.host}${path}${parsed.search}`;
 }

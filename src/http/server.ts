@@ -1,9 +1,13 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
+import { errors } from "../errors.js";
+import { errorReply } from "../gateway/index.js";
 import { handleProxied, type ProxyDeps, proxiedKind } from "./proxy-handler.js";
-import type { RequestIdEnv } from "./request-id.js";
+import { type RequestIdEnv, requestIdOf } from "./request-id.js";
+import { normalizeRequestTarget } from "./request-path.js";
+import { writeReply } from "./write-reply.js";
 
 export interface HttpServer {
   readonly url: string;
@@ -14,7 +18,10 @@ export interface HttpServer {
   closeAllConnections(): void;
 }
 
-/** One server: the proxied POSTs on the Node fast path, everything else through the Hono app. */
+/**
+ * One server: the proxied POSTs on the Node fast path, everything else through the Hono app. Both
+ * route the normalised path, so a spelling like `/v1/../admin` lands where a front proxy thinks it does.
+ */
 export function listen(
   app: Hono<RequestIdEnv>,
   proxy: ProxyDeps,
@@ -23,6 +30,12 @@ export function listen(
 ): Promise<HttpServer> {
   const viaHono = getRequestListener(app.fetch);
   const server = createServer((req, res) => {
+    const target = normalizeRequestTarget(req.url ?? "");
+    if (!target.ok) {
+      refuse(req, res, target.reason);
+      return;
+    }
+    req.url = target.url;
     const kind = proxiedKind(req.method, req.url);
     if (kind) void handleProxied(kind, req, res, proxy);
     else void viaHono(req, res);
@@ -44,4 +57,10 @@ export function listen(
       });
     });
   });
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, reason: string): void {
+  const given = req.headers["x-request-id"];
+  const requestId = requestIdOf(Array.isArray(given) ? given[0] : given);
+  void writeReply(res, errorReply(errors.invalidPath(reason)), { "x-request-id": requestId });
 }

@@ -54,6 +54,20 @@ describe("gateway config", () => {
     expect(failure({ nodes: [{ ...node, url: "ftp://x" }] }).keyPath).toBe("nodes[0].url");
   });
 
+  it("refuses node URLs with credentials, pointing to api_key, without echoing them", () => {
+    for (const url of ["http://user:s3cret@127.0.0.1:9001", "http://user@h:1", "https://:s3cret@h"]) {
+      const err = failure({ nodes: [{ ...node, url }] });
+      expect(err.keyPath).toBe("nodes[0].url");
+      expect(err.message).toMatch(/^nodes\[0\]\.url: .*user name or password.*api_key/);
+      expect(err.message).not.toContain("s3cret");
+    }
+    const second = failure(
+      { nodes: [node, { ...node, id: "b", url: "http://u:${PASS}@h:1" }] },
+      { PASS: "p" },
+    );
+    expect(second.keyPath).toBe("nodes[1].url");
+  });
+
   it("rejects unknown regions and duplicate node ids", () => {
     expect(failure({ nodes: [{ ...node, region: "atlantis" }] }).keyPath).toBe("nodes[0].region");
     expect(failure({ nodes: [node, node] }).keyPath).toBe("nodes[1].id");
