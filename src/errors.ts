@@ -13,12 +13,16 @@ export type OpenAIErrorType =
   | "upstream_error"
   | "timeout_error";
 
+/** Scalar fields beside message/type/code/param in the envelope, e.g. a node's `n_prompt_tokens`. */
+export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;
+
 export interface GatewayErrorOptions {
   status: number;
   code: string;
   type: OpenAIErrorType;
   param?: string | null;
   retryAfterSeconds?: number;
+  details?: ErrorDetails;
   cause?: unknown;
 }
 
@@ -28,6 +32,7 @@ export class GatewayError extends Error {
   readonly type: OpenAIErrorType;
   readonly param: string | null;
   readonly retryAfterSeconds: number | undefined;
+  readonly details: ErrorDetails | undefined;
 
   constructor(message: string, options: GatewayErrorOptions) {
     super(message, { cause: options.cause });
@@ -37,6 +42,7 @@ export class GatewayError extends Error {
     this.type = options.type;
     this.param = options.param ?? null;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.details = options.details;
   }
 }
 
@@ -140,6 +146,60 @@ export const errors = {
       type: "upstream_error",
       cause,
     }),
+  nodeBreakerOpen: (nodeId: string, retryAfterSeconds: number) =>
+    new GatewayError(`Node '${nodeId}' is failing and temporarily taken out of rotation`, {
+      status: 503,
+      code: "node_breaker_open",
+      type: "service_unavailable_error",
+      retryAfterSeconds,
+    }),
+  /** 429 tells the client to back off now: the queue had no room for it at all. */
+  overloaded: (retryAfterSeconds: number) =>
+    new GatewayError("Every node serving this model is busy and the wait queue is full", {
+      status: 429,
+      code: "overloaded",
+      type: "rate_limit_error",
+      retryAfterSeconds,
+    }),
+  overloadedTimeout: (retryAfterSeconds: number) =>
+    new GatewayError("Every node serving this model stayed busy for longer than the request may wait", {
+      status: 503,
+      code: "overloaded_timeout",
+      type: "service_unavailable_error",
+      retryAfterSeconds,
+    }),
+  // A node's error answer, mapped onto a fixed set of codes (gateway/upstream-error.ts picks one);
+  // the node's message and extra fields are kept, its open-ended error type is not.
+  contextLengthExceeded: (message: string, details?: ErrorDetails) =>
+    new GatewayError(message, {
+      status: 400,
+      code: "context_length_exceeded",
+      type: "invalid_request_error",
+      details,
+    }),
+  /** Any other 4xx keeps the node's status: the request itself was refused, and no node would differ. */
+  upstreamRejected: (status: number, message: string, details?: ErrorDetails) =>
+    new GatewayError(message, { status, code: "upstream_rejected", type: rejectionType(status), details }),
+  upstreamNotSupported: (message: string, details?: ErrorDetails) =>
+    new GatewayError(message, {
+      status: 501,
+      code: "upstream_not_supported",
+      type: "upstream_error",
+      details,
+    }),
+  upstreamUnavailable: (message: string, details?: ErrorDetails) =>
+    new GatewayError(message, {
+      status: 503,
+      code: "upstream_unavailable",
+      type: "service_unavailable_error",
+      details,
+    }),
+  /** 502, not the node's own 500: a 500 from the gateway would claim the gateway itself broke. */
+  upstreamError: (message: string, details?: ErrorDetails) =>
+    new GatewayError(message, { status: 502, code: "upstream_error", type: "upstream_error", details }),
+  /** The node a broken stream was to be continued on refused the continuation (a 4xx). */
+  continuationRejected: (message: string) =>
+    new GatewayError(message, { status: 502, code: "continuation_rejected", type: "upstream_error" }),
   upstreamTimeout: (nodeId: string, phase: string) =>
     new GatewayError(`Node '${nodeId}' timed out (${phase})`, {
       status: 504,
@@ -185,6 +245,14 @@ export const errors = {
       cause,
     }),
 } as const;
+
+function rejectionType(status: number): OpenAIErrorType {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  return "invalid_request_error";
+}
 
 export function toGatewayError(err: unknown): GatewayError {
   return err instanceof GatewayError ? err : errors.internal(err);

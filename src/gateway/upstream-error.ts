@@ -1,43 +1,28 @@
-import { GatewayError, type OpenAIErrorType } from "../errors.js";
+import { errors, type GatewayError } from "../errors.js";
+import { parseNodeError } from "../openai/index.js";
 
-const KNOWN_TYPES = new Set<string>([
-  "invalid_request_error",
-  "authentication_error",
-  "permission_error",
-  "not_found_error",
-  "rate_limit_error",
-  "server_error",
-]);
+/** How much of a body that is not an error envelope the client gets to see. */
+const RAW_BODY_CHARS = 500;
 
 /**
- * An error status a node answered before any content, re-expressed in the OpenAI envelope. The
- * node's message and status pass through; llama.cpp's numeric `code` becomes a stable string code
- * (its error type, e.g. `exceed_context_size_error`).
+ * An error status a node answered before any content, as one of the catalogue's fixed codes. The
+ * status family decides first, as it decides fault and failover (a 4xx is the client's final
+ * answer, a 5xx the node's fault); llama-server's error type only refines it. The node's message
+ * and its extra fields (`n_prompt_tokens`, `n_ctx`...) reach the client; its type never becomes a code.
  */
 export function upstreamErrorFrom(nodeId: string, status: number, body: Buffer): GatewayError {
-  let message = `Node '${nodeId}' answered HTTP ${status}`;
-  let upstreamType: string | undefined;
-  try {
-    const parsed = JSON.parse(body.toString("utf8")) as { error?: { message?: unknown; type?: unknown } };
-    if (typeof parsed.error?.message === "string") message = parsed.error.message;
-    if (typeof parsed.error?.type === "string") upstreamType = parsed.error.type;
-  } catch {
-    const text = body.toString("utf8").trim();
-    if (text) message = `${message}: ${text.slice(0, 500)}`;
+  const text = body.toString("utf8");
+  const parsed = parseNodeError(text);
+  const raw = text.trim().slice(0, RAW_BODY_CHARS);
+  const message = parsed?.message ?? `Node '${nodeId}' answered HTTP ${status}${raw ? `: ${raw}` : ""}`;
+  const type = parsed?.type;
+  const details = parsed?.details;
+  if (status >= 500) {
+    if (status === 501 || type === "not_supported_error")
+      return errors.upstreamNotSupported(message, details);
+    if (status === 503 || type === "unavailable_error") return errors.upstreamUnavailable(message, details);
+    return errors.upstreamError(message, details);
   }
-  return new GatewayError(message, {
-    status,
-    code: upstreamType ?? (status >= 500 ? "upstream_error" : "upstream_rejected"),
-    type: classify(status, upstreamType),
-  });
-}
-
-function classify(status: number, upstreamType: string | undefined): OpenAIErrorType {
-  if (upstreamType && KNOWN_TYPES.has(upstreamType)) return upstreamType as OpenAIErrorType;
-  if (status === 401) return "authentication_error";
-  if (status === 403) return "permission_error";
-  if (status === 404) return "not_found_error";
-  if (status === 429) return "rate_limit_error";
-  if (status >= 500) return "upstream_error";
-  return "invalid_request_error";
+  if (type === "exceed_context_size_error") return errors.contextLengthExceeded(message, details);
+  return errors.upstreamRejected(status, message, details);
 }

@@ -1,27 +1,4 @@
-import { GatewayError } from "../errors.js";
-
-export type OverloadReason = "queue_full" | "deadline";
-
-/**
- * Every eligible node was saturated and the request could not wait. A full queue answers 429 (back
- * off now); a wait that ran out answers 503. Both carry Retry-After.
- */
-export class OverloadError extends GatewayError {
-  readonly reason: OverloadReason;
-  declare readonly retryAfterSeconds: number;
-  constructor(reason: OverloadReason, retryAfterSeconds: number) {
-    super(
-      reason === "queue_full"
-        ? "Every node serving this model is busy and the wait queue is full"
-        : "Every node serving this model stayed busy for longer than the request may wait",
-      reason === "queue_full"
-        ? { status: 429, code: "overloaded", type: "rate_limit_error", retryAfterSeconds }
-        : { status: 503, code: "overloaded_timeout", type: "service_unavailable_error", retryAfterSeconds },
-    );
-    this.name = "OverloadError";
-    this.reason = reason;
-  }
-}
+import { errors } from "../errors.js";
 
 export interface AdmissionOptions {
   /** Waiters held at most; memory stays bounded by this whatever the load. Default 256. */
@@ -63,14 +40,15 @@ export class AdmissionQueue {
 
   /**
    * Resolves at once when the request's nodes have capacity and nobody queued earlier could use it;
-   * otherwise waits its turn. Rejects with `OverloadError` when the queue is full or `maxWaitMs`
-   * passes, and with the signal's reason when the signal aborts (the waiter leaves at once).
+   * otherwise waits its turn. Rejects with `overloaded` (429: back off now) when the queue is full,
+   * with `overloaded_timeout` (503) when `maxWaitMs` passes, both carrying Retry-After, and with the
+   * signal's reason when the signal aborts (the waiter leaves at once).
    */
   admit(isSaturated: () => boolean, maxWaitMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (!isSaturated() && !this.waiters.some((w) => !w.isSaturated())) return Promise.resolve();
     if (this.waiters.length >= this.maxQueue) {
-      return Promise.reject(new OverloadError("queue_full", this.retryAfterSeconds()));
+      return Promise.reject(errors.overloaded(this.retryAfterSeconds()));
     }
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
@@ -79,7 +57,7 @@ export class AdmissionQueue {
       };
       const timer = setTimeout(() => {
         this.remove(waiter);
-        reject(new OverloadError("deadline", this.retryAfterSeconds()));
+        reject(errors.overloadedTimeout(this.retryAfterSeconds()));
       }, maxWaitMs);
       const waiter: Waiter = {
         isSaturated,

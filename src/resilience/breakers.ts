@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import CircuitBreaker from "opossum";
-import { GatewayError } from "../errors.js";
+import { errors } from "../errors.js";
 import { NodeFault } from "../upstream/index.js";
 
 export interface BreakerSettings {
@@ -33,21 +33,6 @@ export interface BreakerSnapshot {
 }
 
 export type BreakerStateListener = (nodeId: string, state: BreakerState) => void;
-
-/** The node's breaker refused the call: nothing was sent, so the next node can be tried at no cost. */
-export class BreakerOpenError extends GatewayError {
-  readonly nodeId: string;
-  constructor(nodeId: string, retryAfterSeconds: number) {
-    super(`Node '${nodeId}' is failing and temporarily taken out of rotation`, {
-      status: 503,
-      code: "node_breaker_open",
-      type: "service_unavailable_error",
-      retryAfterSeconds,
-    });
-    this.name = "BreakerOpenError";
-    this.nodeId = nodeId;
-  }
-}
 
 export interface NodeBreakersOptions {
   readonly settings?: Partial<BreakerSettings>;
@@ -86,8 +71,9 @@ export class NodeBreakers {
 
   /**
    * Runs `work` through the node's breaker. `work` should resolve for outcomes that say the node is
-   * fine (including a client's 4xx) and reject with a node fault otherwise. Throws `BreakerOpenError`
-   * at once, without calling `work`, while the breaker is open or its half-open trial is in flight.
+   * fine (including a client's 4xx) and reject with a node fault otherwise. Throws `node_breaker_open`
+   * at once, without calling `work`, while the breaker is open or its half-open trial is in flight;
+   * nothing was sent, so the next node can be tried at no cost.
    */
   async run<T>(nodeId: string, work: () => Promise<T>): Promise<T> {
     if (this.stopped) return work();
@@ -97,7 +83,7 @@ export class NodeBreakers {
       result = await slot.breaker.fire(work);
     } catch (err) {
       if (err instanceof Error && CircuitBreaker.isOurError(err)) {
-        throw new BreakerOpenError(nodeId, this.retryAfterSeconds(slot));
+        throw errors.nodeBreakerOpen(nodeId, this.retryAfterSeconds(slot));
       }
       throw err;
     }

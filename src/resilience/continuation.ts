@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { errors, GatewayError } from "../errors.js";
-import { type ChatMessage, DONE_EVENT, encodeData, errorEvent } from "../openai/index.js";
+import { errors, type GatewayError } from "../errors.js";
+import { type ChatMessage, DONE_EVENT, encodeData, errorEvent, parseNodeError } from "../openai/index.js";
 import {
   NodeFault,
   readBody,
@@ -59,7 +59,6 @@ const OWN_FIELDS = new Set([
 ]);
 
 const templateSchema = z.looseObject({ prompt: z.string() });
-const errorBodySchema = z.looseObject({ error: z.looseObject({ message: z.string() }) });
 
 /**
  * Continues a chat answer that broke off mid-stream on another node: renders the conversation with
@@ -237,21 +236,10 @@ async function readJson(
 
 /** 5xx is the node's fault; a 4xx (e.g. the context is now too long) is not, and no node would differ. */
 function statusError(nodeId: string, path: string, status: number, text: string): GatewayError {
-  let detail = text.slice(0, 300);
-  try {
-    const parsed = errorBodySchema.safeParse(JSON.parse(text));
-    if (parsed.success) detail = parsed.data.error.message;
-  } catch {
-    // Not JSON: the raw text is the best detail there is.
-  }
+  const detail = parseNodeError(text)?.message ?? text.slice(0, 300);
   const message = `Node '${nodeId}' answered ${path} with HTTP ${status}: ${detail}`;
-  if (status >= 500) {
-    return new NodeFault(
-      nodeId,
-      new GatewayError(message, { status: 502, code: "upstream_error", type: "upstream_error" }),
-    );
-  }
-  return new GatewayError(message, { status: 502, code: "continuation_rejected", type: "upstream_error" });
+  if (status >= 500) return new NodeFault(nodeId, errors.upstreamError(message));
+  return errors.continuationRejected(message);
 }
 
 function malformed(input: ContinuationInput, detail: string): NodeFault {

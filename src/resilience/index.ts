@@ -1,7 +1,6 @@
 /** Keeping a failing fleet usable: breakers, retry budget, admission queue, hedging, continuation. */
-export { type AdmissionOptions, AdmissionQueue, OverloadError, type OverloadReason } from "./admission.js";
+export { type AdmissionOptions, AdmissionQueue } from "./admission.js";
 export {
-  BreakerOpenError,
   type BreakerSettings,
   type BreakerSnapshot,
   type BreakerState,

@@ -78,14 +78,16 @@ describe("errors reach clients in the OpenAI envelope", () => {
     expect(body.error.param).toBe("model");
   });
 
-  it("passes a node's own error status through, before the first byte", async () => {
+  it("maps a node's own error onto a catalogue code, keeping its message and fields", async () => {
     const response = await postJson(chat(), {
       model: "tiny",
       messages: [{ role: "user", content: "word ".repeat(600) }],
       stream: true,
     });
-    const body = await expectEnvelope(response, 400, "exceed_context_size_error");
+    const body = await expectEnvelope(response, 400, "context_length_exceeded");
     expect(body.error.type).toBe("invalid_request_error");
+    expect(body.error.message).toMatch(/exceeds the available context size/);
+    expect(body.error).toMatchObject({ n_prompt_tokens: expect.any(Number), n_ctx: 256 });
     expect(response.headers.get("x-fleetgate-node")).toBe("node-0");
   });
 

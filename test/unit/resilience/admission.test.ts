@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AdmissionQueue, OverloadError } from "../../../src/resilience/index.js";
+import { GatewayError } from "../../../src/errors.js";
+import { AdmissionQueue } from "../../../src/resilience/index.js";
 
 const never = new AbortController().signal;
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -77,23 +78,23 @@ describe("AdmissionQueue", () => {
     await expect(blocked).rejects.toThrow("shutting down");
   });
 
-  it("answers queue_full (429) with Retry-After when the queue is at its bound", async () => {
+  it("answers overloaded (429) with Retry-After when the queue is at its bound", async () => {
     const queue = new AdmissionQueue({ maxQueue: 2 });
     const waiting = [queue.admit(() => true, 1000, never), queue.admit(() => true, 1000, never)];
     const err = await queue.admit(() => true, 1000, never).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OverloadError);
-    expect(err).toMatchObject({ reason: "queue_full", status: 429, retryAfterSeconds: 1 });
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err).toMatchObject({ code: "overloaded", status: 429, retryAfterSeconds: 1 });
     queue.rejectAll(new Error("done"));
     await Promise.allSettled(waiting);
   });
 
-  it("answers deadline (503) when the wait runs out, and leaves the queue", async () => {
+  it("answers overloaded_timeout (503) when the wait runs out, and leaves the queue", async () => {
     const queue = new AdmissionQueue({ maxQueue: 2 });
     const started = performance.now();
     const err = await queue.admit(() => true, 40, never).catch((e: unknown) => e);
     expect(performance.now() - started).toBeGreaterThanOrEqual(35);
-    expect(err).toMatchObject({ reason: "deadline", status: 503, code: "overloaded_timeout" });
-    expect((err as OverloadError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(err).toMatchObject({ status: 503, code: "overloaded_timeout" });
+    expect((err as GatewayError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(queue.length).toBe(0);
   });
 
@@ -122,7 +123,7 @@ describe("AdmissionQueue", () => {
     }
     const waiting = [queue.admit(() => true, 10_000, never), queue.admit(() => true, 10_000, never)];
     const err = await queue.admit(() => true, 10_000, never).catch((e: unknown) => e);
-    expect(err).toMatchObject({ reason: "queue_full", retryAfterSeconds: 12 });
+    expect(err).toMatchObject({ code: "overloaded", retryAfterSeconds: 12 });
     queue.rejectAll(new Error("done"));
     await Promise.allSettled(waiting);
   });
