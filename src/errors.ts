@@ -89,6 +89,17 @@ export const errors = {
       `This API key may not send requests to the region(s) ${regions.join(", ")}; its data-residency pin forbids it`,
       { status: 403, code: "region_not_allowed", type: "permission_error" },
     ),
+  keyNotFound: (id: string) =>
+    new GatewayError(`No API key with id '${id}'`, {
+      status: 404,
+      code: "key_not_found",
+      type: "not_found_error",
+    }),
+  authNotEnforced: () =>
+    new GatewayError(
+      "The gateway runs open (no auth.keys and auth.required is false), so a key would not be checked: set auth.required: true",
+      { status: 409, code: "auth_not_enforced", type: "invalid_request_error" },
+    ),
   adminUnauthorized: (configured: boolean) =>
     new GatewayError(
       configured

@@ -1,8 +1,9 @@
+import { KeyRing } from "./accounting/index.js";
 import type { GatewayConfig } from "./config/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
 import { AffinityMemory, Gateway, type LocalityPolicy } from "./gateway/index.js";
 import { type LatLon, resolveRegion } from "./geo/index.js";
-import { createApp, type HttpServer, listen } from "./http/index.js";
+import { createAdminApp, createApp, type HttpServer, listen } from "./http/index.js";
 import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
 import { createStore, type StateStore } from "./store/index.js";
@@ -18,6 +19,8 @@ export interface RunningGateway {
   readonly port: number;
   readonly registry: FleetRegistry;
   readonly gateway: Gateway;
+  /** Where the admin API is served: the main URL, or `admin.listen`'s. */
+  readonly adminUrl: string;
   /** Runs one probe round now (tests use it instead of waiting for the interval). */
   probeNow(): Promise<void>;
   /** Stops accepting and fails readiness at once; open responses get `drainMs` to finish. */
@@ -64,9 +67,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     redisUrl: config.store.redis_url,
     keyPrefix: config.store.key_prefix,
   });
+  const keys = new KeyRing({ configured: config.auth.keys, store, cacheMs: config.auth.key_cache_ms });
+  const enforced = await authEnforced(config, keys, log);
   const tuning = config.routing.latency;
   const gateway = new Gateway({
     registry,
+    keys: enforced ? keys : undefined,
     policy: createRoutingPolicy(config.routing.strategy, {
       random: Math.random,
       latency: {
@@ -102,19 +108,36 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       queueTimeoutMs: resilience.queue_timeout_ms,
     },
   });
-  const app = createApp({ gateway, registry, log });
+  const customRegions = new Map(Object.entries(config.regions));
+  const admin = {
+    registry,
+    token: config.admin.token,
+    keys,
+    enforced,
+    isRegion: (code: string) => resolveRegion(code, customRegions) !== undefined,
+  };
+  if (!admin.token)
+    log.warn("no admin token (FLEETGATE_ADMIN_TOKEN or admin.token): the admin API refuses every call");
+  const separateAdmin = config.admin.listen !== undefined;
+  const app = createApp({ gateway, registry, log, admin: separateAdmin ? undefined : admin });
   await prober.probeAll();
   prober.start();
   const proxy = { gateway, bodyLimitBytes: config.server.body_limit_bytes, log };
   const server: HttpServer = await listen(app, proxy, config.server.host, config.server.port);
+  const adminServer = config.admin.listen
+    ? await listenAdmin(createAdminApp(admin, log), config.admin.listen)
+    : undefined;
   log.info("fleetgate listening", {
     url: server.url,
+    admin: adminServer?.url ?? server.url,
+    auth: enforced ? "keys" : "open",
     nodes: registry.all().length,
     healthy: registry.healthy().length,
   });
   return {
     url: server.url,
     port: server.port,
+    adminUrl: adminServer?.url ?? server.url,
     registry,
     gateway,
     probeNow: () => prober.probeAll(),
@@ -122,6 +145,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       gateway.beginDrain();
       prober.stop();
       const closed = server.close();
+      await adminServer?.close();
       const finished = await Promise.race([closed.then(() => true), sleep(drainMs).then(() => false)]);
       if (!finished) {
         log.warn("drain timeout: ending open calls", { drainMs });
@@ -136,6 +160,32 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await store.close();
     },
   };
+}
+
+/**
+ * Whether API calls need a key: with keys in the config, or `auth.required`. Required with nothing
+ * to authenticate against (no configured key, none in the store, no admin token to issue one) is a
+ * gateway nobody could use, so it refuses to start.
+ */
+async function authEnforced(config: GatewayConfig, keys: KeyRing, log: Logger): Promise<boolean> {
+  if (config.auth.keys.length > 0) return true;
+  if (!config.auth.required) {
+    log.warn("no API keys configured: the gateway is open to anyone (set auth.keys or auth.required)");
+    return false;
+  }
+  if (!(await keys.any()) && !config.admin.token) {
+    throw new Error(
+      "auth.required is true but no key exists: configure auth.keys, or an admin token to issue keys with POST /admin/keys",
+    );
+  }
+  return true;
+}
+
+/** The admin API on its own address (e.g. loopback only), apart from the public port. */
+function listenAdmin(app: ReturnType<typeof createAdminApp>, address: string): Promise<HttpServer> {
+  const cut = address.lastIndexOf(":");
+  const host = address.slice(0, cut).replace(/^\[(.*)\]$/, "$1");
+  return listen(app, undefined, host, Number(address.slice(cut + 1)));
 }
 
 type Place = { region?: string | undefined; lat?: number | undefined; lon?: number | undefined };

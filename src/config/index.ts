@@ -1,2 +1,2 @@
 export { buildConfig, ConfigError, type Env, expandEnv, loadConfigFile } from "./load.js";
-export type { GatewayConfig, GatewayConfigInput, NodeConfig } from "./schema.js";
+export type { ApiKeyConfig, GatewayConfig, GatewayConfigInput, KeyLimits, NodeConfig } from "./schema.js";

@@ -39,8 +39,7 @@ export function expandEnv(value: unknown, env: Env, path: ReadonlyArray<string |
 
 /** Validates a parsed document: schema, env expansion, and that every region code is known. */
 export function buildConfig(document: unknown, env: Env = {}): GatewayConfig {
-  const expanded = expandEnv(document ?? {}, env);
-  const result = configSchema.safeParse(expanded);
+  const result = configSchema.safeParse(withEnvOverrides(expandEnv(document ?? {}, env), env));
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issuePath(issue.path);
@@ -49,6 +48,15 @@ export function buildConfig(document: unknown, env: Env = {}): GatewayConfig {
   const config = result.data;
   checkRegions(config);
   return deepFreeze(config);
+}
+
+/** FLEETGATE_ADMIN_TOKEN wins over `admin.token`, so the token can stay out of the file. */
+function withEnvOverrides(document: unknown, env: Env): unknown {
+  const token = env.FLEETGATE_ADMIN_TOKEN;
+  if (!token || !document || typeof document !== "object" || Array.isArray(document)) return document;
+  const root = document as Record<string, unknown>;
+  const admin = root.admin && typeof root.admin === "object" ? (root.admin as Record<string, unknown>) : {};
+  return { ...root, admin: { ...admin, token } };
 }
 
 function checkRegions(config: GatewayConfig): void {
@@ -64,6 +72,11 @@ function checkRegions(config: GatewayConfig): void {
   check(config.location?.region, "location.region");
   config.nodes.forEach((node, i) => {
     check(node.region, `nodes[${i}].region`);
+  });
+  config.auth.keys.forEach((key, i) => {
+    key.regions?.forEach((region, j) => {
+      check(region, `auth.keys[${i}].regions[${j}]`);
+    });
   });
   config.routing.allowed_regions?.forEach((region, i) => {
     check(region, `routing.allowed_regions[${i}]`);

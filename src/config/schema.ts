@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 const regionCode = z
@@ -153,6 +154,83 @@ const storeSchema = z.strictObject({
   key_prefix: z.string().default("fleetgate:"),
 });
 
+const sha256Hex = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/i, "must be the key's sha256 as 64 hex digits")
+  .transform((hex) => hex.toLowerCase());
+
+/** Optional quotas of a key; the accounting stage enforces them. */
+const keyLimitsSchema = z.strictObject({
+  requests_per_minute: z.number().int().min(1).optional(),
+  tokens_per_minute: z.number().int().min(1).optional(),
+  concurrency: z.number().int().min(1).optional(),
+});
+
+/**
+ * An API key from the config: its sha256, or the secret itself through `${ENV}`. Only the hash is
+ * kept, so the compiled config never holds a client secret.
+ */
+const apiKeySchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'"),
+    tenant: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'"),
+    key: z.string().min(16, "must be at least 16 characters").optional(),
+    key_sha256: sha256Hex.optional(),
+    models: z.array(z.string().min(1)).min(1).optional(),
+    regions: z.array(regionCode).min(1).optional(),
+    limits: keyLimitsSchema.optional(),
+  })
+  .superRefine((entry, ctx) => {
+    if ((entry.key === undefined) === (entry.key_sha256 === undefined)) {
+      ctx.addIssue({ code: "custom", message: "give exactly one of key and key_sha256", path: ["key"] });
+    }
+  })
+  .transform(({ key, key_sha256, ...rest }) => ({
+    ...rest,
+    sha256:
+      key_sha256 ??
+      createHash("sha256")
+        .update(key ?? "")
+        .digest("hex"),
+  }));
+
+const authSchema = z.strictObject({
+  /** Refuse to start unless keys can exist (config keys, or an admin token to create them). */
+  required: z.boolean().default(false),
+  keys: z
+    .array(apiKeySchema)
+    .default([])
+    .superRefine((keys, ctx) => {
+      const ids = new Set<string>();
+      const hashes = new Set<string>();
+      keys.forEach((key, index) => {
+        if (ids.has(key.id))
+          ctx.addIssue({ code: "custom", message: `duplicate key id '${key.id}'`, path: [index, "id"] });
+        if (hashes.has(key.sha256))
+          ctx.addIssue({ code: "custom", message: "the same key is configured twice", path: [index, "key"] });
+        ids.add(key.id);
+        hashes.add(key.sha256);
+      });
+    }),
+  /** How long a replica trusts its copy of a store-held key; revocation reaches every replica within it. */
+  key_cache_ms: z.number().int().min(0).max(5000).default(500),
+});
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/i, "must be host:port, e.g. 127.0.0.1:9090");
+
+const adminSchema = z.strictObject({
+  /** The admin token (FLEETGATE_ADMIN_TOKEN overrides); without one the admin API answers 401. */
+  token: z
+    .string()
+    .optional()
+    .transform((token) => token || undefined)
+    .refine((token) => token === undefined || token.length >= 16, "must be at least 16 characters"),
+  /** Serve /admin/* on this address only, instead of the main port. */
+  listen: hostPort.optional(),
+});
+
 export const configSchema = z.strictObject({
   server: serverSchema.default(serverSchema.parse({})),
   location: z.strictObject(locationFields).superRefine(bothOrNeither).optional(),
@@ -162,6 +240,8 @@ export const configSchema = z.strictObject({
   routing: routingSchema.default(routingSchema.parse({})),
   resilience: resilienceSchema.default(resilienceSchema.parse({})),
   store: storeSchema.default(storeSchema.parse({})),
+  auth: authSchema.default(authSchema.parse({})),
+  admin: adminSchema.default(adminSchema.parse({})),
   nodes: z
     .array(nodeSchema)
     .default([])
@@ -179,3 +259,5 @@ export const configSchema = z.strictObject({
 export type GatewayConfigInput = z.input<typeof configSchema>;
 export type GatewayConfig = z.output<typeof configSchema>;
 export type NodeConfig = GatewayConfig["nodes"][number];
+export type ApiKeyConfig = GatewayConfig["auth"]["keys"][number];
+export type KeyLimits = z.output<typeof keyLimitsSchema>;

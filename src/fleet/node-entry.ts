@@ -123,8 +123,12 @@ export class NodeEntry implements NodeView {
     this.active += 1;
   }
 
-  finish(observation: RequestObservation): void {
+  /** A request on this node is over: its load goes at once, its statistics come with the call's settle. */
+  end(): void {
     this.active = Math.max(0, this.active - 1);
+  }
+
+  observe(observation: RequestObservation): void {
     const now = this.clock();
     if (observation.ttftMs !== undefined) this.ttft.observe(observation.ttftMs, now);
     if (observation.interTokenMs !== undefined) this.interToken.observe(observation.interTokenMs, now);

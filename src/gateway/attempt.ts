@@ -1,26 +1,25 @@
 import type { GatewayError } from "../errors.js";
-import type { FleetRegistry, NodeEntry, RequestObservation } from "../fleet/index.js";
+import type { NodeEntry, RequestObservation } from "../fleet/index.js";
 import type { Timings } from "../openai/index.js";
 import type { NodeBreakers } from "../resilience/index.js";
 import { NodeFault } from "../upstream/index.js";
 import { linkAbort } from "./lifetime.js";
+import type { AttemptReport } from "./outcome.js";
 
 /** What every attempt reports to, shared by all requests. */
 export interface AttemptEnv {
-  readonly registry: FleetRegistry;
   readonly breakers: NodeBreakers;
   readonly clock: () => number;
   /** Told whenever an attempt ends, however: capacity may have freed up for queued requests. */
   readonly onSettled: () => void;
-  /** Told the time to first token of every successful stream, for hedging delays. */
-  readonly observeTtft: (nodeId: string, ttftMs: number) => void;
 }
 
 /**
- * One try of a request on one node. It counts the node's in-flight load from start to settle and
- * reports exactly one observation, to the registry's statistics and to the node's circuit breaker,
- * whatever path the request took. Its own abort controller lets the gateway give up on this node
- * (first-token or idle timeout) without giving up on the request.
+ * One try of a request on one node. It counts the node's in-flight load from start to settle, tells
+ * the node's circuit breaker how it went, and reports exactly one observation to its call (whose
+ * settle passes it on to the node's statistics), whatever path the request took. Its own abort
+ * controller lets the gateway give up on this node (first-token or idle timeout) without giving up
+ * on the request.
  */
 export class Attempt {
   readonly startedAt: number;
@@ -35,8 +34,8 @@ export class Attempt {
     private readonly env: AttemptEnv,
     /** Signals that end the attempt too: the call's, and a hedge race's. */
     parents: readonly AbortSignal[],
-    /** Told once when the attempt succeeds (e.g. to remember the conversation's node). */
-    private readonly onSuccess?: (entry: NodeEntry) => void,
+    /** Told the attempt's one observation. */
+    private readonly report: (report: Omit<AttemptReport, "continuation">) => void,
   ) {
     this.startedAt = env.clock();
     this.unlink = parents.map((parent) => linkAbort(parent, this.controller));
@@ -74,38 +73,37 @@ export class Attempt {
     interTokenMs?: number | undefined;
     timings?: Timings | undefined;
   }) {
-    const settledNow = this.settle({
-      ok: true,
-      nodeFault: false,
-      ttftMs: details.ttftMs ?? ttftFromTimings(this.elapsedMs, details.timings),
-      interTokenMs: details.interTokenMs ?? interTokenFromTimings(details.timings),
-      prefillTokensPerSec: prefillSpeed(details.timings),
-    });
-    if (settledNow) {
-      this.resolveOutcome();
-      if (details.ttftMs !== undefined) this.env.observeTtft(this.entry.id, details.ttftMs);
-      this.onSuccess?.(this.entry);
-    }
+    const settledNow = this.settle(
+      {
+        ok: true,
+        nodeFault: false,
+        ttftMs: details.ttftMs ?? ttftFromTimings(this.elapsedMs, details.timings),
+        interTokenMs: details.interTokenMs ?? interTokenFromTimings(details.timings),
+        prefillTokensPerSec: prefillSpeed(details.timings),
+      },
+      undefined,
+    );
+    if (settledNow) this.resolveOutcome();
   }
 
   /** The node failed; `unreachable` also counts against its health, like a failed probe. */
   failByNode(error: GatewayError): void {
-    if (!this.settle({ ok: false, nodeFault: true })) return;
+    if (!this.settle({ ok: false, nodeFault: true }, error.code)) return;
     this.rejectOutcome(error instanceof NodeFault ? error : new NodeFault(this.entry.id, error));
-    if (error.code === "upstream_unreachable") this.env.registry.recordConnectFailure(this.entry.id);
   }
 
   /** The request ended without the node being at fault (client error, client went away). */
   endWithoutFault(): void {
-    if (this.settle({ ok: false, nodeFault: false })) this.resolveOutcome();
+    if (this.settle({ ok: false, nodeFault: false }, undefined)) this.resolveOutcome();
   }
 
   /** Reports the observation unless one was reported already; true when this call reported it. */
-  private settle(observation: RequestObservation): boolean {
+  private settle(observation: RequestObservation, errorCode: string | undefined): boolean {
     if (this.settled) return false;
     this.settled = true;
     for (const unlink of this.unlink) unlink();
-    this.entry.finish(observation);
+    this.entry.end();
+    this.report({ nodeId: this.entry.id, observation, errorCode });
     this.env.onSettled();
     return true;
   }

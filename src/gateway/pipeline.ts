@@ -1,23 +1,20 @@
-import { errors } from "../errors.js";
-import type { FleetRegistry, ModelListing, NodeEntry } from "../fleet/index.js";
-import { type EndpointKind, endpoints, parseRequestBody } from "../openai/index.js";
+import type { KeyRing } from "../accounting/index.js";
+import { errors, toGatewayError } from "../errors.js";
+import type { FleetRegistry, ModelListing } from "../fleet/index.js";
 import type { AdmissionQueue, NodeBreakers, RetryBudget } from "../resilience/index.js";
-import { StreamTranscript, TtftTracker } from "../resilience/index.js";
+import { TtftTracker } from "../resilience/index.js";
 import type { RoutingPolicy } from "../routing/index.js";
 import type { Logger } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
 import type { AffinityMemory } from "./affinity.js";
-import { Attempt, type AttemptEnv } from "./attempt.js";
-import { continuationFor } from "./continue.js";
-import type { FailoverGuards } from "./failover.js";
-import { conversationKeyOf, type ProxiedRequest, requestFeatures, sharedPrefixKeyOf } from "./features.js";
-import { openFirstStream } from "./hedged-open.js";
+import { Call, type CallEnv, type IncomingCall } from "./call.js";
 import { CallLifetime } from "./lifetime.js";
-import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
-import { type CallContext, stopReason } from "./node-call.js";
-import { errorReply, type GatewayReply, jsonReply, type PlainReply, SSE_HEADERS } from "./reply.js";
-import { type Route, routeRequest } from "./route.js";
-import { raceTick, relayStream, TICK } from "./stream.js";
+import type { LocalityPolicy } from "./locality.js";
+import { type OutcomeSubscriber, Settlement } from "./outcome.js";
+import { errorReply, type GatewayReply, jsonReply } from "./reply.js";
+import { admit, authenticate, compose, parse, route, type Stage } from "./stages.js";
+import { streamReply } from "./stream-reply.js";
+import { affinityMemory, hedgeDelays, nodeStatistics } from "./subscribers.js";
 import { unaryReply } from "./unary.js";
 
 export interface GatewaySettings {
@@ -40,6 +37,8 @@ export interface GatewayDeps {
   readonly registry: FleetRegistry;
   readonly policy: RoutingPolicy;
   readonly locality: LocalityPolicy;
+  /** The API keys; undefined runs the gateway open. */
+  readonly keys: KeyRing | undefined;
   /** Conversation → node memory for prefix affinity; undefined when affinity is off. */
   readonly affinity: AffinityMemory | undefined;
   readonly pools: UpstreamPools;
@@ -51,49 +50,49 @@ export interface GatewayDeps {
   readonly settings: GatewaySettings;
 }
 
-/** One client call as the http layer hands it over. */
-export interface IncomingCall {
-  readonly kind: EndpointKind;
-  readonly json: unknown;
-  readonly rawBody: Uint8Array;
-  readonly requestId: string;
-  /** Aborted by the http layer when the client disconnects. */
-  readonly signal: AbortSignal;
-  readonly header: HeaderReader;
-}
-
-type BeginAttempt = (entry: NodeEntry, raceSignal?: AbortSignal) => Attempt;
-
-/** Everything one call's dispatch needs, fixed once routing is done. */
-export interface Dispatch {
-  readonly request: ProxiedRequest;
-  readonly route: Route;
-  readonly guards: FailoverGuards;
-  readonly begin: BeginAttempt;
-  readonly context: CallContext;
-  readonly headers: Record<string, string>;
-  readonly lifetime: CallLifetime;
-}
-
 /**
- * The request pipeline: parse, route, admit, dispatch with failover before the first byte, relay
- * (with continuation after it), settle. It is the only place that knows the order of the stages.
+ * The request lifecycle. Every API call, from either http path, runs the same ordered stages:
+ * authenticate → parse → admit → route → dispatch (relay included) and then settles exactly once,
+ * publishing one outcome to the subscribers. This is the only place that knows the order: a new
+ * stage is written in stages.ts and put in the list below.
  */
 export class Gateway {
   /** Calls under way, so that a drain that runs out of time can end them with `shutting_down`. */
   private readonly openCalls = new Set<CallLifetime>();
   private draining = false;
-  private readonly attemptEnv: AttemptEnv;
+  private readonly settlement: Settlement;
+  private readonly env: CallEnv;
   private readonly ttft = new TtftTracker();
+  private readonly run: (call: Call) => Promise<GatewayReply>;
 
   constructor(private readonly deps: GatewayDeps) {
-    this.attemptEnv = {
-      registry: deps.registry,
+    const { settings } = deps;
+    this.settlement = new Settlement(deps.log);
+    this.settlement.subscribe("node-statistics", nodeStatistics(deps.registry));
+    this.settlement.subscribe("hedge-delays", hedgeDelays(this.ttft));
+    if (deps.affinity) this.settlement.subscribe("affinity", affinityMemory(deps.affinity));
+    this.env = {
+      pools: deps.pools,
       breakers: deps.breakers,
+      budget: deps.budget,
+      attempts: { breakers: deps.breakers, clock: deps.clock, onSettled: () => deps.admission.notify() },
       clock: deps.clock,
-      onSettled: () => deps.admission.notify(),
-      observeTtft: (nodeId, ms) => this.ttft.observe(nodeId, ms),
+      responseLimitBytes: settings.responseLimitBytes,
+      publish: (outcome) => this.settlement.publish(outcome),
     };
+    const stages: Stage[] = [
+      authenticate(deps.keys),
+      parse(deps.locality, deps.affinity),
+      admit(deps.registry, deps.admission, deps.budget, settings),
+      route(deps.registry, deps.policy, settings.maxAttempts),
+      this.dispatch(),
+    ];
+    this.run = compose(stages);
+  }
+
+  /** Adds a subscriber to every call's outcome (ledger, metrics, cache fill...). */
+  onOutcome(name: string, subscriber: OutcomeSubscriber): void {
+    this.settlement.subscribe(name, subscriber);
   }
 
   /** Refuses new calls from now on; calls already running go on. */
@@ -111,184 +110,61 @@ export class Gateway {
     for (const call of this.openCalls) call.abort(errors.shuttingDown());
   }
 
-  async handle(call: IncomingCall): Promise<GatewayReply> {
-    if (this.draining) throw errors.shuttingDown();
-    const { settings } = this.deps;
-    const request = parse(call);
-    const conversationKey = conversationKeyOf(request);
-    const sharedKey = sharedPrefixKeyOf(request, conversationKey);
-    const features = requestFeatures(request, {
-      prefixKey: sharedKey,
-      rememberedNode: await this.deps.affinity?.recall(conversationKey, sharedKey),
-      ...requestLocality(this.deps.locality, call.header),
-    });
-    const rank = () => routeRequest(this.deps.registry, this.deps.policy, features, settings.maxAttempts);
-    let route = rank();
-    const lifetime = new CallLifetime(call.signal, settings.requestTimeoutMs, this.openCalls);
+  /** Runs one call through the stages; the reply's body, when streamed, settles the call when it ends. */
+  async handle(incoming: IncomingCall): Promise<GatewayReply> {
+    const lifetime = new CallLifetime(incoming.signal, this.deps.settings.requestTimeoutMs, this.openCalls);
+    const call = new Call(incoming, lifetime, this.env);
+    let reply: GatewayReply;
     try {
-      if (this.saturated(route.ranked)) {
-        const waiting = route.ranked;
-        await this.deps.admission.admit(
-          () => this.saturated(waiting),
-          settings.queueTimeoutMs,
-          lifetime.signal,
-        );
-        route = rank();
-      }
-      this.deps.budget.recordRequest();
-      const dispatch = this.dispatchFor(call, request, route, lifetime, [conversationKey, sharedKey]);
-      if (features.stream) return await this.stream(dispatch);
-      const reply = await unaryReply(dispatch, settings.responseTimeoutMs);
-      lifetime.end();
-      return reply;
+      if (this.draining) throw errors.shuttingDown();
+      reply = await this.run(call);
     } catch (err) {
-      lifetime.end();
+      const error = toGatewayError(err);
+      call.error = error;
+      call.settle(error.status);
       throw err;
     }
-  }
-
-  /** Everything the dispatch stages share for this call. */
-  private dispatchFor(
-    call: IncomingCall,
-    request: ProxiedRequest,
-    route: Route,
-    lifetime: CallLifetime,
-    affinityKeys: ReadonlyArray<string | undefined>,
-  ): Dispatch {
-    const context: CallContext = {
-      pools: this.deps.pools,
-      path: endpoints[call.kind].path,
-      rawBody: call.rawBody,
-      requestId: call.requestId,
-      signal: lifetime.signal,
-      clientGone: () => lifetime.clientGone,
-      responseLimitBytes: this.deps.settings.responseLimitBytes,
-    };
-    return {
-      request,
-      route,
-      guards: {
-        breakers: this.deps.breakers,
-        budget: this.deps.budget,
-        stopped: () => lifetime.signal.aborted,
-      },
-      begin: (entry, raceSignal) =>
-        new Attempt(
-          entry,
-          this.attemptEnv,
-          raceSignal ? [lifetime.signal, raceSignal] : [lifetime.signal],
-          (served) => this.deps.affinity?.remember(served.id, ...affinityKeys),
-        ),
-      context,
-      headers: { "x-fleetgate-route": route.reason },
-      lifetime,
-    };
-  }
-
-  /** Every node the request could go to already runs as much as it should. */
-  private saturated(ranked: readonly NodeEntry[]): boolean {
-    const perSlot = this.deps.settings.saturationPerSlot;
-    return ranked.every(
-      (entry) => entry.slotsTotal !== undefined && entry.inFlight >= entry.slotsTotal * perSlot,
-    );
-  }
-
-  private async stream(dispatch: Dispatch): Promise<GatewayReply> {
-    const { route, guards, begin, context, headers, request } = dispatch;
-    const { settings, clock } = this.deps;
-    let currentNode = route.ranked[0]?.id ?? "";
-    const opening = openFirstStream({
-      ranked: route.ranked,
-      guards,
-      context,
-      ttftTimeoutMs: settings.ttftTimeoutMs,
-      clock,
-      begin,
-      hedgeDelayMs: (nodeId) => (settings.hedging ? this.ttft.hedgeDelayMs(nodeId) : undefined),
-      onNode: (nodeId) => {
-        currentNode = nodeId;
-      },
-    });
-    const settledFirst = await raceTick(opening, settings.keepAliveMs);
-    if (settledFirst !== TICK && !("attempt" in settledFirst)) {
-      dispatch.lifetime.end();
-      return errorReply(settledFirst, { ...headers, "x-fleetgate-node": currentNode });
+    const body = reply.body;
+    if (typeof body === "string" || body instanceof Uint8Array) {
+      call.bytes = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+      call.settle(reply.status);
     }
-    const transcript = request.kind === "chat" && settings.continuation ? new StreamTranscript() : undefined;
-    // Headers go out now; the node named is the one answering, or being waited on if none has yet.
-    const chunks = untilDone(
-      dispatch.lifetime,
-      relayStream(opening, {
-        keepAliveMs: settings.keepAliveMs,
-        idleTimeoutMs: settings.idleTimeoutMs,
-        maxResponseBytes: settings.responseLimitBytes,
-        clientGone: context.clientGone,
-        stoppedBy: () => stopReason(context, currentNode),
-        commentFirst: settledFirst === TICK,
-        transcript,
-        continueAfter:
-          transcript && request.kind === "chat"
-            ? continuationFor({
-                body: request.body,
-                transcript,
-                ranked: route.ranked,
-                guards,
-                context,
-                begin,
-              })
-            : undefined,
-      }),
-    );
-    return {
-      status: 200,
-      headers: { ...SSE_HEADERS, ...headers, "x-fleetgate-node": currentNode },
-      body: {
-        chunks,
-        cancel: () => {
-          dispatch.lifetime.abort(errors.clientClosed());
-          void chunks.return(undefined);
-        },
-      },
-    };
-  }
-
-  /** Models served by healthy nodes, in the OpenAI list shape. */
-  models(): PlainReply {
-    return jsonReply(200, { object: "list", data: this.deps.registry.models().map(modelObject) });
-  }
-
-  /** One model, as `GET /v1/models/{id}` (the SDK's `models.retrieve`) answers it. */
-  model(id: string): PlainReply {
-    const model = this.deps.registry.models().find((listed) => listed.id === id);
-    if (!model) return errorReply(errors.modelNotFound(id));
-    return jsonReply(200, modelObject(model));
+    return reply;
   }
 
   ready(): boolean {
     return !this.draining && this.deps.registry.healthy().length > 0;
   }
+
+  /** The last stage: answers the call, from a node or, for model listings, from the registry. */
+  private dispatch(): Stage {
+    const { registry, settings } = this.deps;
+    const ttft = this.ttft;
+    const streamSettings = {
+      ...settings,
+      hedgeDelayMs: (nodeId: string) => (settings.hedging ? ttft.hedgeDelayMs(nodeId) : undefined),
+    };
+    return async function dispatchStage(call) {
+      const incoming = call.incoming;
+      if (incoming.kind === "models") {
+        const allowed = call.principal.models;
+        const listed = registry.models().filter((model) => !allowed || allowed.has(model.id));
+        return jsonReply(200, { object: "list", data: listed.map(modelObject) });
+      }
+      if (incoming.kind === "model") {
+        const model = registry.models().find((listed) => listed.id === incoming.modelId);
+        if (!model) {
+          call.error = errors.modelNotFound(incoming.modelId);
+          return errorReply(call.error);
+        }
+        return jsonReply(200, modelObject(model));
+      }
+      if (call.features?.stream) return streamReply(call, streamSettings);
+      return unaryReply(call, settings.responseTimeoutMs);
+    };
+  }
 }
 
 function modelObject(model: ModelListing) {
   return { id: model.id, object: "model", created: 0, owned_by: "fleetgate", nodes: model.nodes };
-}
-
-function parse(call: IncomingCall): ProxiedRequest {
-  switch (call.kind) {
-    case "chat":
-      return { kind: "chat", body: parseRequestBody(endpoints.chat.schema, call.json) };
-    case "completions":
-      return { kind: "completions", body: parseRequestBody(endpoints.completions.schema, call.json) };
-    case "embeddings":
-      return { kind: "embeddings", body: parseRequestBody(endpoints.embeddings.schema, call.json) };
-  }
-}
-
-/** Ends the call's lifetime however the relay ends: completed, failed or cancelled. */
-async function* untilDone<T>(lifetime: CallLifetime, chunks: AsyncGenerator<T>): AsyncGenerator<T> {
-  try {
-    yield* chunks;
-  } finally {
-    lifetime.end();
-  }
 }

@@ -3,6 +3,7 @@ import { encodeComment, errorEvent } from "../openai/index.js";
 import type { ContinuationStream, StreamTranscript } from "../resilience/index.js";
 import { NodeFault, type SseObserver } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
+import type { Call } from "./call.js";
 import type { OpenedStream } from "./stream-open.js";
 
 /** A continuation under way on another node, with the attempt that accounts for it. */
@@ -12,11 +13,11 @@ export interface Continued {
 }
 
 export interface RelayOptions {
+  /** The call being answered: told what the client got (errors, usage), asked whether the client left. */
+  readonly call: Call;
   readonly keepAliveMs: number;
   readonly idleTimeoutMs: number;
   readonly maxResponseBytes: number;
-  /** True once the client has gone away; the relay then ends quietly without blaming the node. */
-  readonly clientGone: () => boolean;
   /** Why the gateway stopped the stream (deadline, shutdown), if it did: ended with that error, no blame. */
   readonly stoppedBy: () => GatewayError | undefined;
   /** Send a keep-alive comment before waiting: the client has already waited one interval. */
@@ -48,22 +49,29 @@ export async function* relayStream(
     if (opened !== TICK) break;
     yield KEEP_ALIVE;
   }
+  const { call } = options;
   if (!("attempt" in opened)) {
-    yield errorEvent(opened);
+    yield endWith(call, opened);
     return;
   }
   const ending = yield* relayNode(opened, options);
-  if (ending.kind === "complete" || options.clientGone()) return;
+  if (ending.kind === "complete" || call.clientGone()) return;
   if (ending.kind === "stopped") {
-    yield errorEvent(ending.error);
+    yield endWith(call, ending.error);
     return;
   }
   const continued = await options.continueAfter?.(opened.attempt.entry.id);
   if (!continued) {
-    yield errorEvent(ending.error);
+    yield endWith(call, ending.error);
     return;
   }
-  yield* relayContinuation(continued);
+  yield* relayContinuation(continued, call);
+}
+
+/** The stream's last event when it cannot complete; the call remembers what the client was told. */
+function endWith(call: Call, error: GatewayError): string {
+  call.error = error;
+  return errorEvent(error);
 }
 
 type Ending =
@@ -125,18 +133,27 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
       : { kind: "failed", error: errors.streamInterrupted(id, abandoned?.message ?? (err as Error).message) };
   } finally {
     clearTimeout(idle);
+    options.call.usage = observer.report;
+    options.call.completionChunks += observer.events;
+    if (observer.errorPayload !== undefined) {
+      options.call.error ??= errors.upstreamMalformed(id, "error event in stream");
+    }
     settle(attempt, observer, opened.ttftMs, ending);
   }
   return ending;
 }
 
-async function* relayContinuation(continued: Continued): AsyncGenerator<string> {
+async function* relayContinuation(continued: Continued, call: Call): AsyncGenerator<string> {
   try {
     for await (const event of continued.stream) yield event;
   } finally {
     const { failure, finishReason } = continued.stream.outcome;
-    if (failure) continued.attempt.failByNode(failure);
-    else if (finishReason) continued.attempt.succeed({});
+    // The first node's usage no longer describes the answer: only estimates can.
+    call.usage = undefined;
+    if (failure) {
+      call.error = failure;
+      continued.attempt.failByNode(failure);
+    } else if (finishReason) continued.attempt.succeed({});
     // The client left before the continuation finished: nobody's fault.
     else continued.attempt.endWithoutFault();
   }

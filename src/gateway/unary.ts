@@ -2,9 +2,9 @@ import { errors } from "../errors.js";
 import { extractUsage } from "../openai/index.js";
 import { NodeFault } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
+import type { Call } from "./call.js";
 import { type AttemptResult, tryInOrder } from "./failover.js";
-import { type CallContext, callNodeWhole } from "./node-call.js";
-import type { Dispatch } from "./pipeline.js";
+import { callNodeWhole } from "./node-call.js";
 import { errorReply, jsonReply, type PlainReply } from "./reply.js";
 
 /**
@@ -12,28 +12,34 @@ import { errorReply, jsonReply, type PlainReply } from "./reply.js";
  * unchanged. A node that fails, answers 5xx, sends a body that is not JSON or has not answered within
  * `responseTimeoutMs` is replaced by the next.
  */
-export async function unaryReply(call: Dispatch, responseTimeoutMs: number): Promise<PlainReply> {
-  const outcome = await tryInOrder(call.route.ranked, call.guards, async (entry) => {
-    const attempt = call.begin(entry);
+export async function unaryReply(call: Call, responseTimeoutMs: number): Promise<PlainReply> {
+  const outcome = await tryInOrder(call.ranked, call.guards, async (entry) => {
+    const attempt = call.beginAttempt(entry);
     const timer = setTimeout(() => {
       attempt.abandon(
         new NodeFault(entry.id, errors.upstreamTimeout(entry.id, `no answer within ${responseTimeoutMs} ms`)),
       );
     }, responseTimeoutMs);
     try {
-      return await answerFrom(attempt, call.context);
+      return await answerFrom(attempt, call);
     } finally {
       clearTimeout(timer);
     }
   });
-  const headers = { ...call.headers, "x-fleetgate-node": outcome.node?.id ?? "" };
-  if ("error" in outcome) return errorReply(outcome.error, headers);
+  const headers = {
+    "x-fleetgate-route": call.route?.reason ?? "",
+    "x-fleetgate-node": outcome.node?.id ?? "",
+  };
+  if ("error" in outcome) {
+    call.error = outcome.error;
+    return errorReply(outcome.error, headers);
+  }
   return jsonReply(200, outcome.value, headers);
 }
 
 /** What one node answered, read whole and checked to be JSON. */
-async function answerFrom(attempt: Attempt, context: CallContext): Promise<AttemptResult<Buffer>> {
-  const result = await callNodeWhole(attempt, context);
+async function answerFrom(attempt: Attempt, call: Call): Promise<AttemptResult<Buffer>> {
+  const result = await callNodeWhole(attempt, call);
   if (result.kind !== "done") return result;
   const payload = parseJson(result.value);
   if (payload === undefined) {
@@ -41,7 +47,9 @@ async function answerFrom(attempt: Attempt, context: CallContext): Promise<Attem
     attempt.failByNode(error);
     return { kind: "retry", error };
   }
-  attempt.succeed({ timings: extractUsage(payload).timings });
+  const report = extractUsage(payload);
+  call.usage = report;
+  attempt.succeed({ timings: report.timings });
   return result;
 }
 

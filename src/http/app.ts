@@ -1,10 +1,10 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { errors } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
-import type { Gateway } from "../gateway/index.js";
+import type { Gateway, IncomingCall, PlainReply } from "../gateway/index.js";
 import { errorReply } from "../gateway/index.js";
 import type { Logger } from "../telemetry/index.js";
-import { nodeReport } from "./admin.js";
+import { type AdminDeps, adminRoutes } from "./admin-routes.js";
 import { replyForError } from "./error-reply.js";
 import { toResponse } from "./render.js";
 import { type RequestIdEnv, requestId } from "./request-id.js";
@@ -13,17 +13,24 @@ export interface AppDeps {
   readonly gateway: Gateway;
   readonly registry: FleetRegistry;
   readonly log: Logger;
+  /** The admin API, when this app serves it (it may have a listener of its own). */
+  readonly admin: AdminDeps | undefined;
 }
+
+type Listing = { readonly kind: "models" } | { readonly kind: "model"; readonly modelId: string };
 
 /** Everything but the proxied POSTs, which the Node fast path in proxy-handler.ts serves. */
 export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
-  const app = new Hono<RequestIdEnv>();
-  app.use(requestId());
+  const app = baseApp();
 
-  app.get("/v1/models", (c) => toResponse(deps.gateway.models(), { "x-request-id": c.get("requestId") }));
-  app.get("/v1/models/:id{.+}", (c) =>
-    toResponse(deps.gateway.model(c.req.param("id")), { "x-request-id": c.get("requestId") }),
-  );
+  // API routes are calls like any other: they run the gateway's stages (authentication first).
+  const viaGateway = async (c: Context<RequestIdEnv>, listing: Listing) => {
+    // Listings are always answered in one piece.
+    const reply = (await deps.gateway.handle({ ...listing, ...callBase(c) })) as PlainReply;
+    return toResponse(reply, { "x-request-id": c.get("requestId") });
+  };
+  app.get("/v1/models", (c) => viaGateway(c, { kind: "models" }));
+  app.get("/v1/models/:id{.+}", (c) => viaGateway(c, { kind: "model", modelId: c.req.param("id") }));
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     const ready = deps.gateway.ready();
@@ -36,16 +43,42 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
       ready ? 200 : 503,
     );
   });
-  app.get("/admin/nodes", (c) => c.json({ nodes: deps.registry.all().map(nodeReport) }));
+  if (deps.admin) adminRoutes(app, deps.admin);
+  return withErrorReplies(app, deps.log);
+}
 
+/** Only the admin API, for its own listener (`admin.listen`). */
+export function createAdminApp(admin: AdminDeps, log: Logger): Hono<RequestIdEnv> {
+  const app = baseApp();
+  adminRoutes(app, admin);
+  return withErrorReplies(app, log);
+}
+
+function baseApp(): Hono<RequestIdEnv> {
+  const app = new Hono<RequestIdEnv>();
+  app.use(requestId());
+  return app;
+}
+
+function withErrorReplies(app: Hono<RequestIdEnv>, log: Logger): Hono<RequestIdEnv> {
   app.notFound((c) =>
     toResponse(errorReply(errors.routeNotFound(c.req.method, c.req.path)), {
       "x-request-id": c.get("requestId"),
     }),
   );
   app.onError((err, c) => {
-    const reply = replyForError(err, deps.log, c.req.path);
+    const reply = replyForError(err, log, c.req.path);
     return toResponse(reply, { "x-request-id": c.get("requestId") ?? "" });
   });
   return app;
+}
+
+type CallBase = Pick<IncomingCall, "requestId" | "signal" | "header">;
+
+function callBase(c: Context<RequestIdEnv>): CallBase {
+  return {
+    requestId: c.get("requestId"),
+    signal: c.req.raw.signal,
+    header: (name) => c.req.header(name),
+  };
 }

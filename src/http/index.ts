@@ -1,3 +1,4 @@
-export { type AppDeps, createApp } from "./app.js";
+export type { AdminDeps } from "./admin-routes.js";
+export { type AppDeps, createAdminApp, createApp } from "./app.js";
 export type { ProxyDeps } from "./proxy-handler.js";
 export { type HttpServer, listen } from "./server.js";

@@ -24,7 +24,8 @@ export interface HttpServer {
  */
 export function listen(
   app: Hono<RequestIdEnv>,
-  proxy: ProxyDeps,
+  /** Undefined for a listener without the API (the admin one): every path then goes to Hono. */
+  proxy: ProxyDeps | undefined,
   host: string,
   port: number,
 ): Promise<HttpServer> {
@@ -36,7 +37,7 @@ export function listen(
       return;
     }
     req.url = target.url;
-    const kind = proxiedKind(req.method, req.url);
+    const kind = proxy && proxiedKind(req.method, req.url);
     if (kind) void handleProxied(kind, req, res, proxy);
     else void viaHono(req, res);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventually, postJson, startFleet } from "../support/fleet.js";
+import { adminFetch, eventually, postJson, startFleet } from "../support/fleet.js";
 
 const ask = { model: "tiny", messages: [{ role: "user", content: "hello there" }] };
 
@@ -69,7 +69,7 @@ describe("streams and the nodes behind them", () => {
     const fleet = await startFleet([{ model: "tiny", loadingMs: 600 }]);
     try {
       expect((await fetch(`${fleet.gateway.url}/readyz`)).status).toBe(503);
-      const nodes = (await (await fetch(`${fleet.gateway.url}/admin/nodes`)).json()) as {
+      const nodes = (await (await adminFetch(fleet.gateway.url, "/admin/nodes")).json()) as {
         nodes: { state: string }[];
       };
       expect(nodes.nodes[0]?.state).toBe("loading");
@@ -97,7 +97,7 @@ describe("streams and the nodes behind them", () => {
       }
       expect(served.every((node) => node === "node-1")).toBe(true);
       const down = await eventually(async () => {
-        const report = (await (await fetch(`${fleet.gateway.url}/admin/nodes`)).json()) as {
+        const report = (await (await adminFetch(fleet.gateway.url, "/admin/nodes")).json()) as {
           nodes: { id: string; state: string }[];
         };
         return report.nodes.find((node) => node.id === "node-0")?.state === "unhealthy";

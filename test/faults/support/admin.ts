@@ -1,3 +1,5 @@
+import { adminFetch } from "../../support/fleet.js";
+
 /** What the fault tests read of GET /admin/nodes. */
 export interface NodeView {
   readonly id: string;
@@ -13,7 +15,7 @@ function isNodeView(value: unknown): value is NodeView {
 }
 
 export async function adminNodes(gatewayURL: string): Promise<NodeView[]> {
-  const response = await fetch(`${gatewayURL}/admin/nodes`);
+  const response = await adminFetch(gatewayURL, "/admin/nodes");
   const payload: unknown = await response.json();
   const nodes = (payload as { nodes?: unknown }).nodes;
   return Array.isArray(nodes) ? nodes.filter(isNodeView) : [];

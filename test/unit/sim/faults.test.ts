@@ -44,31 +44,31 @@ describe("sim node: faults", () => {
     { tokens: 2, slowBytesPerSecond: null },
     { tokens: 7, slowBytesPerSecond: null },
     { tokens: 3, slowBytesPerSecond: 20_000 },
-  ])("dieAfterTokens=$tokens (slow: $slowBytesPerSecond) delivers exactly N tokens, then drops the connection", async ({
-    tokens,
-    slowBytesPerSecond,
-  }) => {
-    const node = await sim({ faults: { dieAfterTokens: tokens, slowBytesPerSecond } });
-    const res = await post(node, "/v1/chat/completions", chatBody("x", { stream: true, max_tokens: 20 }));
-    expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    let received = "";
-    await expect(
-      (async () => {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          received += new TextDecoder().decode(value);
-        }
-      })(),
-    ).rejects.toThrow();
-    // Whole events only: the role chunk and N tokens, no partial event and no [DONE].
-    expect(received.match(/"content":"[^"]/g)).toHaveLength(tokens);
-    expect(received.endsWith("\n\n")).toBe(true);
-    expect(received).not.toContain("[DONE]");
-    await until(() => node.stats().busySlots === 0);
-    expect(node.stats()).toMatchObject({ tokensGenerated: tokens, requestsAborted: 0 });
-  });
+  ])(
+    "dieAfterTokens=$tokens (slow: $slowBytesPerSecond) delivers exactly N tokens, then drops the connection",
+    async ({ tokens, slowBytesPerSecond }) => {
+      const node = await sim({ faults: { dieAfterTokens: tokens, slowBytesPerSecond } });
+      const res = await post(node, "/v1/chat/completions", chatBody("x", { stream: true, max_tokens: 20 }));
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let received = "";
+      await expect(
+        (async () => {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
+            received += new TextDecoder().decode(value);
+          }
+        })(),
+      ).rejects.toThrow();
+      // Whole events only: the role chunk and N tokens, no partial event and no [DONE].
+      expect(received.match(/"content":"[^"]/g)).toHaveLength(tokens);
+      expect(received.endsWith("\n\n")).toBe(true);
+      expect(received).not.toContain("[DONE]");
+      await until(() => node.stats().busySlots === 0);
+      expect(node.stats()).toMatchObject({ tokensGenerated: tokens, requestsAborted: 0 });
+    },
+  );
 
   it("dieAfterTokens without a stream drops the connection before any header", async () => {
     const node = await sim({ faults: { dieAfterTokens: 2 } });

@@ -1,0 +1,155 @@
+import type { KeyRing, Principal } from "../accounting/index.js";
+import { errors, GatewayError } from "../errors.js";
+import type { FleetRegistry } from "../fleet/index.js";
+import { endpoints, parseRequestBody } from "../openai/index.js";
+import type { AdmissionQueue, RetryBudget } from "../resilience/index.js";
+import { findEligible, type NodeView, type RoutingPolicy } from "../routing/index.js";
+import type { AffinityMemory } from "./affinity.js";
+import type { Call, IncomingCall } from "./call.js";
+import { conversationKeyOf, type ProxiedRequest, requestFeatures, sharedPrefixKeyOf } from "./features.js";
+import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
+import type { GatewayReply } from "./reply.js";
+import { routeRequest } from "./route.js";
+
+export type Next = () => Promise<GatewayReply>;
+/** One step of every call: it reads and fills in the call, then hands on to the next stage (or answers). */
+export type Stage = (call: Call, next: Next) => Promise<GatewayReply>;
+
+/** Runs the stages in order; the last one must answer. */
+export function compose(stages: readonly Stage[]): (call: Call) => Promise<GatewayReply> {
+  return (call) => {
+    const step = (index: number): Promise<GatewayReply> => {
+      const stage = stages[index];
+      if (!stage) return Promise.reject(errors.internal(new Error("no stage answered the call")));
+      return stage(call, () => step(index + 1));
+    };
+    return step(0);
+  };
+}
+
+/**
+ * Who is calling. With a key ring every call needs a key (`Authorization: Bearer` or `x-api-key`);
+ * without one the gateway runs open and every call is the anonymous tenant.
+ */
+export function authenticate(keys: KeyRing | undefined): Stage {
+  return async function authenticateStage(call, next) {
+    if (keys) {
+      const principal = await keys.authenticate(presentedKey(call.incoming.header));
+      if (principal instanceof GatewayError) throw principal;
+      call.principal = principal;
+    }
+    return next();
+  };
+}
+
+function presentedKey(header: HeaderReader): string | undefined {
+  const authorization = header("authorization");
+  if (authorization !== undefined) {
+    const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+    // A malformed header is a wrong key, not a missing one.
+    return bearer?.[1] ?? authorization;
+  }
+  return header("x-api-key")?.trim() || undefined;
+}
+
+/**
+ * What is asked: the validated body, the model (checked against the key), where it may be served
+ * (the key's residency pin, narrowed by request headers, never widened) and what routing needs.
+ */
+export function parse(locality: LocalityPolicy, affinity: AffinityMemory | undefined): Stage {
+  return async function parseStage(call, next) {
+    const incoming = call.incoming;
+    if (incoming.kind === "models") return next();
+    if (incoming.kind === "model") {
+      call.model = incoming.modelId;
+      checkModel(call.principal, incoming.modelId);
+      return next();
+    }
+    const request = parseBody(incoming);
+    call.request = request;
+    call.model = request.body.model;
+    checkModel(call.principal, request.body.model);
+    const conversationKey = conversationKeyOf(request);
+    const sharedKey = sharedPrefixKeyOf(request, conversationKey);
+    call.affinityKeys = [...new Set([conversationKey, sharedKey])].filter((key) => key !== undefined);
+    const place = requestLocality(locality, incoming.header);
+    call.features = requestFeatures(request, {
+      prefixKey: sharedKey,
+      rememberedNode: await affinity?.recall(conversationKey, sharedKey),
+      origin: place.origin,
+      allowedRegions: pinned(call.principal, place.allowedRegions),
+    });
+    return next();
+  };
+}
+
+function checkModel(principal: Principal, model: string): void {
+  if (principal.models && !principal.models.has(model)) throw errors.modelNotAllowed(model);
+}
+
+/** The key's regions bound whatever the request narrowed to; asking only for others is refused. */
+function pinned(
+  principal: Principal,
+  asked: ReadonlySet<string> | undefined,
+): ReadonlySet<string> | undefined {
+  const pin = principal.regions;
+  if (!pin) return asked;
+  if (!asked) return pin;
+  const allowed = new Set([...asked].filter((region) => pin.has(region)));
+  if (allowed.size === 0 && asked.size > 0) throw errors.regionNotAllowed([...asked]);
+  return allowed;
+}
+
+function parseBody(incoming: Extract<IncomingCall, { json: unknown }>): ProxiedRequest {
+  switch (incoming.kind) {
+    case "chat":
+      return { kind: "chat", body: parseRequestBody(endpoints.chat.schema, incoming.json) };
+    case "completions":
+      return { kind: "completions", body: parseRequestBody(endpoints.completions.schema, incoming.json) };
+    case "embeddings":
+      return { kind: "embeddings", body: parseRequestBody(endpoints.embeddings.schema, incoming.json) };
+  }
+}
+
+export interface AdmitSettings {
+  /** In-flight requests per slot at which a node counts as saturated. */
+  readonly saturationPerSlot: number;
+  readonly queueTimeoutMs: number;
+}
+
+/**
+ * Whether the call may go ahead now: when every node that could serve it is saturated it waits in
+ * the bounded admission queue (or is refused with `overloaded`); then it counts for the retry budget.
+ */
+export function admit(
+  registry: FleetRegistry,
+  admission: AdmissionQueue,
+  budget: RetryBudget,
+  settings: AdmitSettings,
+): Stage {
+  const saturated = (nodes: readonly NodeView[]) =>
+    nodes.length > 0 &&
+    nodes.every(
+      (node) =>
+        node.slotsTotal !== undefined && node.inFlight >= node.slotsTotal * settings.saturationPerSlot,
+    );
+  return async function admitStage(call, next) {
+    const features = call.features;
+    if (!features) return next();
+    // Snapshot views are the live node entries, so the wait re-checks real load.
+    const candidates = findEligible(registry.snapshot(), features).nodes;
+    if (saturated(candidates)) {
+      await admission.admit(() => saturated(candidates), settings.queueTimeoutMs, call.signal);
+    }
+    budget.recordRequest();
+    return next();
+  };
+}
+
+/** Where the call may go, best first; "nowhere" is the error a client can act on. */
+export function route(registry: FleetRegistry, policy: RoutingPolicy, maxAttempts: number): Stage {
+  return async function routeStage(call, next) {
+    if (call.features) call.route = routeRequest(registry, policy, call.features, maxAttempts);
+    return next();
+  };
+}

@@ -1,0 +1,34 @@
+import type { FleetRegistry } from "../fleet/index.js";
+import type { TtftTracker } from "../resilience/index.js";
+import type { AffinityMemory } from "./affinity.js";
+import type { OutcomeSubscriber } from "./outcome.js";
+
+/** Every attempt's observation goes into its node's live statistics; a failed connect counts against health. */
+export function nodeStatistics(registry: FleetRegistry): OutcomeSubscriber {
+  return function recordNodeStatistics(outcome) {
+    for (const attempt of outcome.attempts) {
+      registry.get(attempt.nodeId)?.observe(attempt.observation);
+      if (attempt.errorCode === "upstream_unreachable") registry.recordConnectFailure(attempt.nodeId);
+    }
+  };
+}
+
+/** The node that answered now holds the conversation's prefix in its slot cache: remember it. */
+export function affinityMemory(affinity: AffinityMemory): OutcomeSubscriber {
+  return function rememberServingNode(outcome) {
+    if (outcome.servedBy !== undefined && outcome.affinityKeys.length > 0) {
+      affinity.remember(outcome.servedBy, ...outcome.affinityKeys);
+    }
+  };
+}
+
+/** Streams' times to first token per node, from which hedging takes its delays. */
+export function hedgeDelays(ttft: TtftTracker): OutcomeSubscriber {
+  return function observeStreamTtft(outcome) {
+    if (!outcome.stream) return;
+    for (const attempt of outcome.attempts) {
+      const { ok, ttftMs } = attempt.observation;
+      if (ok && ttftMs !== undefined && !attempt.continuation) ttft.observe(attempt.nodeId, ttftMs);
+    }
+  };
+}

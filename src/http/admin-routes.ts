@@ -1,0 +1,96 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Hono, MiddlewareHandler } from "hono";
+import { z } from "zod";
+import type { KeyRing } from "../accounting/index.js";
+import { errors } from "../errors.js";
+import type { FleetRegistry } from "../fleet/index.js";
+import { parseRequestBody } from "../openai/index.js";
+import { nodeReport } from "./admin.js";
+import type { RequestIdEnv } from "./request-id.js";
+
+export interface AdminDeps {
+  readonly registry: FleetRegistry;
+  /** The admin token; without one every admin route answers 401. */
+  readonly token: string | undefined;
+  readonly keys: KeyRing;
+  /** Whether API calls need a key; issuing one on an open gateway would only mislead. */
+  readonly enforced: boolean;
+  /** Whether a region code is known (built in or configured), for a key's residency pin. */
+  readonly isRegion: (code: string) => boolean;
+}
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'");
+
+function keyRequestSchema(isRegion: (code: string) => boolean) {
+  return z.strictObject({
+    tenant: name,
+    models: z.array(z.string().min(1).max(256)).min(1).max(256).optional(),
+    regions: z
+      .array(
+        z
+          .string()
+          .transform((code) => code.toLowerCase())
+          .refine(isRegion, "is not a known region"),
+      )
+      .min(1)
+      .max(64)
+      .optional(),
+    limits: z
+      .strictObject({
+        requests_per_minute: z.number().int().min(1).optional(),
+        tokens_per_minute: z.number().int().min(1).optional(),
+        concurrency: z.number().int().min(1).optional(),
+      })
+      .optional(),
+  });
+}
+
+/**
+ * The admin API: every route behind the admin token. Registered on whichever app serves admin
+ * (the main one, or the one on `admin.listen`).
+ */
+export function adminRoutes(app: Hono<RequestIdEnv>, deps: AdminDeps): void {
+  const keyRequest = keyRequestSchema(deps.isRegion);
+  app.use("/admin/*", adminToken(deps.token));
+  app.use("/admin", adminToken(deps.token));
+  app.get("/admin/nodes", (c) => c.json({ nodes: deps.registry.all().map(nodeReport) }));
+  app.get("/admin/keys", async (c) => c.json({ keys: await deps.keys.list() }));
+  app.post("/admin/keys", async (c) => {
+    if (!deps.enforced) throw errors.authNotEnforced();
+    const grant = parseRequestBody(keyRequest, await jsonOf(c.req.raw));
+    const { info, secret } = await deps.keys.create(grant);
+    // The secret is shown this once; only its hash is stored.
+    return c.json({ ...info, key: secret }, 201);
+  });
+  app.delete("/admin/keys/:id", async (c) => c.json(await deps.keys.revoke(c.req.param("id"))));
+}
+
+/** Checks the bearer token in constant time: both sides are hashed to one length first. */
+export function adminToken(token: string | undefined): MiddlewareHandler<RequestIdEnv> {
+  const expected = token === undefined ? undefined : digest(token);
+  return async function adminTokenCheck(c, next) {
+    const given = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    if (!expected || given === undefined || !timingSafeEqual(digest(given), expected)) {
+      throw errors.adminUnauthorized(expected !== undefined);
+    }
+    await next();
+  };
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+const ADMIN_BODY_LIMIT = 64 * 1024;
+
+async function jsonOf(request: Request): Promise<unknown> {
+  const type = request.headers.get("content-type") ?? undefined;
+  if (!type || !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw errors.unsupportedMediaType(type);
+  const text = await request.text();
+  if (Buffer.byteLength(text) > ADMIN_BODY_LIMIT) throw errors.bodyTooLarge(ADMIN_BODY_LIMIT);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw errors.invalidJson((err as Error).message);
+  }
+}
