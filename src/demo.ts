@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import { parseArgs } from "node:util";
 import { type GatewayConfig, loadConfigFile } from "./config/index.js";
@@ -41,7 +42,9 @@ export async function runDemo(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be a port number, got '${values.port}'`);
   }
-  const config: GatewayConfig = { ...loaded, server: { ...loaded.server, port } };
+  // The demo runs open, but its admin API is locked like any other: with a token made for this run.
+  const admin = { ...loaded.admin, token: loaded.admin.token ?? randomBytes(18).toString("base64url") };
+  const config: GatewayConfig = { ...loaded, server: { ...loaded.server, port }, admin };
   const nodes = values.llama ? await startLlamaNodes(config) : await startSims(config);
   const gateway = await startGateway(config, createLogger("warn"));
   const base = `${gateway.url}/v1`;
@@ -155,7 +158,8 @@ Base URL: ${base}
   });
   for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta.content ?? "");
 
-Nodes and their live statistics: ${base.replace(/\/v1$/, "")}/admin/nodes
+Nodes and their live statistics:
+  curl -H 'authorization: Bearer ${config.admin.token}' ${base.replace(/\/v1$/, "")}/admin/nodes
 Press Ctrl+C to stop.
 `;
 }

@@ -1,6 +1,13 @@
 /** Non-streamed load: closed loop (latency at fixed concurrency) and open loop (latency at a fixed rate). */
 import { Pool } from "undici";
-import { CHAT_PATH, type ClosedCommand, chatBody, type LatencyResult, type OpenCommand } from "./protocol.js";
+import {
+  BENCH_API_KEY,
+  CHAT_PATH,
+  type ClosedCommand,
+  chatBody,
+  type LatencyResult,
+  type OpenCommand,
+} from "./protocol.js";
 import { Samples } from "./stats.js";
 
 /** Beyond this many requests waiting, an open-loop step is overloaded: the rest are shed, not queued. */
@@ -10,7 +17,7 @@ const DRAIN_LIMIT_MS = 10_000;
 const OPEN_LOOP_CONNECTIONS = 512;
 
 const UNARY_BODY = chatBody({ stream: false });
-const HEADERS = { "content-type": "application/json" };
+const HEADERS = { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" };
 
 /** Pools stay open across commands, so each measurement starts on warm keep-alive connections. */
 const pools = new Map<string, Pool>();

@@ -3,6 +3,7 @@ import type { Dispatcher } from "undici";
 import { Pool } from "undici";
 import { poolFor } from "./load-requests.js";
 import {
+  BENCH_API_KEY,
   CHAT_PATH,
   chatBody,
   type HoldCommand,
@@ -12,7 +13,11 @@ import {
 } from "./protocol.js";
 import { Samples } from "./stats.js";
 
-const HEADERS = { "content-type": "application/json", accept: "text/event-stream" };
+const HEADERS = {
+  authorization: `Bearer ${BENCH_API_KEY}`,
+  "content-type": "application/json",
+  accept: "text/event-stream",
+};
 const NEWLINE = 0x0a;
 
 /** Counts SSE events (blank-line terminated) across chunk boundaries. */

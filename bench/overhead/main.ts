@@ -54,11 +54,17 @@ async function startNode(
 async function startTargets(upstreamUrl: string, profileDir: string | undefined, notes: string[]) {
   // A finer sampling interval than the 1 ms default: a request costs only a few hundred µs.
   const flags = profileDir ? ["--cpu-prof", "--cpu-prof-interval", "200", "--cpu-prof-dir", profileDir] : [];
-  const gateway = await startNode(buildGateway(), [upstreamUrl], PROXY_CORE, flags, true);
+  const entry = buildGateway();
+  const gateway = await startNode(entry, [upstreamUrl], PROXY_CORE, flags, true);
   const targets: Target[] = [
     { name: "direct", url: upstreamUrl, pids: () => [] },
     { name: "fleetgate", url: gateway.url, pids: () => [gateway.child.pid] },
   ];
+  if (!profileDir) {
+    // The same gateway with API keys on: the authenticate stage's cost is the difference.
+    const authed = await startNode(entry, [upstreamUrl, "--auth"], PROXY_CORE, [], true);
+    targets.push({ name: "fleetgate+auth", url: authed.url, pids: () => [authed.child.pid] });
+  }
   const version = options.skipNginx || profileDir ? undefined : nginxVersion();
   if (version) {
     try {
@@ -153,8 +159,9 @@ async function main(): Promise<void> {
   await runAll(phases, targets, options);
   notes.push(
     "Pipeline stages on: request validation, latency routing with prefix affinity (in-memory store), token " +
-      "estimate, per-node circuit breakers, retry budget, failover, and for streams the SSE observer and the " +
-      "continuation transcript. There is no quota accounting in fleetgate yet, so none is measured.",
+      "estimate, per-node circuit breakers, retry budget, failover, settle with its subscribers, and for streams " +
+      "the SSE observer and the continuation transcript. fleetgate runs open (no keys); fleetgate+auth is the " +
+      "same gateway with one configured API key that every request must present. No quota accounting yet.",
     `Streams: ${options.streamChunks} chunks each, one SSE event per upstream write; chunks/s counts SSE events received by the client at ${options.streamConcurrency} concurrent streams (closed loop), TTFT is request start to first body byte.`,
     "Highest rate: open loop (latency from each request's scheduled time), bisected between a quarter of and 1.1× the closed-loop c=32 rate; 0 means p99 stayed ≥ 10 ms down to the lowest rate tried (≥ 50 rps); the load generator shares a core with the upstream, so the direct figure is the rig's ceiling.",
     "CPU-µs per request: the proxy process's utime+stime from /proc over the requests served (nginx: master + worker).",

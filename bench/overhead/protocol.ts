@@ -4,6 +4,8 @@ export const MODEL = "bench";
 /** The upstream keeps a stream with this `user` open after its first chunk until the client leaves. */
 export const HOLD_USER = "hold-open";
 export const CHAT_PATH = "/v1/chat/completions";
+/** Every bench request carries this key: the open gateway, nginx and the upstream ignore it. */
+export const BENCH_API_KEY = "bench-api-key-0123456789abcdef";
 
 /** Request bodies; the chunk count travels as max_tokens because the gateway forwards the body as is. */
 export function chatBody(mode: { stream: false } | { stream: true; chunks: number; hold?: boolean }): string {

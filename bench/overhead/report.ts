@@ -39,7 +39,7 @@ export interface RunInfo {
   readonly notes: readonly string[];
 }
 
-export const TARGETS: readonly TargetName[] = ["direct", "fleetgate", "nginx"];
+export const TARGETS: readonly TargetName[] = ["direct", "fleetgate", "fleetgate+auth", "nginx"];
 
 function rowSpecs(holdStreams: number): RowSpec[] {
   return [
@@ -135,17 +135,18 @@ function verdict(row: Row): string {
 }
 
 export function printTable(rows: readonly Row[], info: RunInfo): void {
-  const widths = [40, 20, 24, 22];
+  const widths = [40, 20, 24, 24, 22];
   const line = (cells: readonly string[]) =>
     console.log(cells.map((text, i) => text.padEnd(widths[i] ?? 0)).join(" "));
   console.log(`\nmedian [min–max] over ${info.reps} repetitions; nginx: ${info.nginx}`);
-  line(["figure", "direct", "fleetgate", "nginx", "fleetgate target"]);
+  line(["figure", "direct", "fleetgate", "fleetgate+auth", "nginx", "fleetgate target"]);
   for (const row of rows) {
     const d = row.digits;
     line([
       row.label,
       cell(row.values.direct, d),
       cell(row.values.fleetgate, d),
+      cell(row.values["fleetgate+auth"], d),
       cell(row.values.nginx, d),
       verdict(row),
     ]);
@@ -164,11 +165,12 @@ export function markdown(rows: readonly Row[], info: RunInfo, measuredAt: string
         : "no pinning (taskset or a second core missing)."),
     `Upstream: a minimal llama-server stand-in (its own process) that answers at once. nginx: ${info.nginx}.`,
     "",
-    "| figure | direct | fleetgate | nginx | fleetgate target |",
-    "| --- | --- | --- | --- | --- |",
+    "| figure | direct | fleetgate | fleetgate+auth | nginx | fleetgate target |",
+    "| --- | --- | --- | --- | --- | --- |",
     ...rows.map((row) => {
       const d = row.digits;
-      return `| ${row.label} | ${cell(row.values.direct, d)} | ${cell(row.values.fleetgate, d)} | ${cell(row.values.nginx, d)} | ${verdict(row)} |`;
+      const auth = cell(row.values["fleetgate+auth"], d);
+      return `| ${row.label} | ${cell(row.values.direct, d)} | ${cell(row.values.fleetgate, d)} | ${auth} | ${cell(row.values.nginx, d)} | ${verdict(row)} |`;
     }),
     "",
     ...info.notes.map((note) => `- ${note}`),
