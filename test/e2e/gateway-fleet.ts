@@ -17,20 +17,31 @@ export interface E2eGateway {
   close(): Promise<void>;
 }
 
+/** The e2e gateway runs as production would: API calls need this key, the admin API its token. */
+export const E2E_API_KEY = "e2e-api-key-0123456789abcdef";
+const E2E_ADMIN_TOKEN = "e2e-admin-token-0123456789";
+
 /** Fast probes so that health changes show within a few hundred milliseconds. */
 export async function startE2eGateway(urls: readonly string[], intervalMs = 100): Promise<E2eGateway> {
   const config = buildConfig({
     server: { host: "127.0.0.1", port: 0, keepalive_interval_ms: 1000 },
     health: { interval_ms: intervalMs, timeout_ms: 1000, unhealthy_threshold: 2, healthy_threshold: 2 },
     nodes: urls.map((url, i) => ({ id: `node-${i}`, url })),
+    auth: { keys: [{ id: "e2e", tenant: "e2e", key: E2E_API_KEY }] },
+    admin: { token: E2E_ADMIN_TOKEN },
   });
   const gateway = await startGateway(config, silentLogger);
   const baseURL = `${gateway.url}/v1`;
   return {
     gateway,
     baseURL,
-    client: new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 }),
-    adminNodes: async () => adminSchema.parse(await (await fetch(`${gateway.url}/admin/nodes`)).json()).nodes,
+    client: new OpenAI({ baseURL, apiKey: E2E_API_KEY, maxRetries: 0 }),
+    adminNodes: async () => {
+      const res = await fetch(`${gateway.url}/admin/nodes`, {
+        headers: { authorization: `Bearer ${E2E_ADMIN_TOKEN}` },
+      });
+      return adminSchema.parse(await res.json()).nodes;
+    },
     close: () => gateway.close(),
   };
 }
@@ -97,7 +108,8 @@ export async function readStream(
 export function postChat(baseURL: string, body: object, signal?: AbortSignal): Promise<Response> {
   return fetch(`${baseURL}/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    // A llama-server without --api-key ignores the key, so the same call works direct too.
+    headers: { authorization: `Bearer ${E2E_API_KEY}`, "content-type": "application/json" },
     body: JSON.stringify(body),
     signal,
   });
