@@ -27,6 +27,8 @@ export type IncomingCall =
       readonly kind: "chat" | "completions" | "embeddings";
       readonly json: unknown;
       readonly rawBody: Uint8Array;
+      /** Why the body could not be read (not JSON, too large, not JSON's media type): parse refuses the call. */
+      readonly unreadable?: GatewayError;
     })
   | (IncomingBase & { readonly kind: "models" })
   | (IncomingBase & { readonly kind: "model"; readonly modelId: string });

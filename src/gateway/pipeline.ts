@@ -121,12 +121,14 @@ export class Gateway {
     } catch (err) {
       const error = toGatewayError(err);
       call.error = error;
+      // The http layer answers a thrown error with this same reply.
+      call.bytes = byteLength(errorReply(error).body);
       call.settle(error.status);
       throw err;
     }
     const body = reply.body;
     if (typeof body === "string" || body instanceof Uint8Array) {
-      call.bytes = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+      call.bytes = byteLength(body);
       call.settle(reply.status);
     }
     return reply;
@@ -163,6 +165,10 @@ export class Gateway {
       return unaryReply(call, settings.responseTimeoutMs);
     };
   }
+}
+
+function byteLength(body: string | Uint8Array): number {
+  return typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
 }
 
 function modelObject(model: ModelListing) {

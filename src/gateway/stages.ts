@@ -65,6 +65,7 @@ export function parse(locality: LocalityPolicy, affinity: AffinityMemory | undef
       checkModel(call.principal, incoming.modelId);
       return next();
     }
+    if (incoming.unreadable) throw incoming.unreadable;
     const request = parseBody(incoming);
     call.request = request;
     call.model = request.body.model;

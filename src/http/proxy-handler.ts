@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errors } from "../errors.js";
+import { errors, GatewayError } from "../errors.js";
 import type { Gateway } from "../gateway/index.js";
 import type { EndpointKind } from "../openai/index.js";
 import type { Logger } from "../telemetry/index.js";
@@ -45,11 +45,9 @@ export async function handleProxied(
   };
   res.on("close", onClose);
   try {
-    const body = await readJsonBody(req, deps.bodyLimitBytes);
     const reply = await deps.gateway.handle({
       kind,
-      json: body.json,
-      rawBody: body.raw,
+      ...(await readBody(req, deps.bodyLimitBytes)),
       requestId,
       signal: client.signal,
       header: (name) => header(req, name),
@@ -61,6 +59,22 @@ export async function handleProxied(
     else res.destroy();
   } finally {
     res.off("close", onClose);
+  }
+}
+
+const NO_BODY = new Uint8Array(0);
+
+/** The body, or the client's error that stopped it being read: the gateway refuses and settles the call. */
+async function readBody(
+  req: IncomingMessage,
+  limitBytes: number,
+): Promise<{ json: unknown; rawBody: Uint8Array; unreadable?: GatewayError }> {
+  try {
+    const body = await readJsonBody(req, limitBytes);
+    return { json: body.json, rawBody: body.raw };
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err;
+    return { json: undefined, rawBody: NO_BODY, unreadable: err };
   }
 }
 
