@@ -1,22 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { atLeast, NODE_FLOOR, NODE_PINNED } from "../../src/node-support.js";
 
 // .nvmrc pins the one Node version the project is built, tested and shipped on; everything else follows.
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 const pinned = read(".nvmrc").trim();
-
-function parseVersion(text: string): [number, number, number] {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!m) throw new Error(`not a version: ${text}`);
-  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
-}
-
-function atLeast(version: string, floor: string): boolean {
-  const a = parseVersion(version);
-  const b = parseVersion(floor);
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return (a[i] as number) > (b[i] as number);
-  return true;
-}
 
 describe("toolchain pin", () => {
   it(".nvmrc holds one exact version, not a range or a major", () => {
@@ -28,6 +16,16 @@ describe("toolchain pin", () => {
     const floor = /^>=(\d+\.\d+(?:\.\d+)?)$/.exec(engines)?.[1];
     expect(floor, `engines.node should be ">=X.Y[.Z]", is "${engines}"`).toBeDefined();
     expect(atLeast(pinned, floor as string)).toBe(true);
+    // The CLI names the floor in its message before it can read package.json.
+    expect(NODE_FLOOR).toBe(floor);
+  });
+
+  it(".npmrc makes npm refuse to install on a Node that engines does not admit", () => {
+    expect(read(".npmrc")).toMatch(/^engine-strict=true$/m);
+  });
+
+  it("the CLI's pinned version is the one in .nvmrc", () => {
+    expect(NODE_PINNED).toBe(pinned);
   });
 
   it("the Dockerfile builds and runs on the pinned Node in every stage", () => {
