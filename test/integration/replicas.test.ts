@@ -6,8 +6,9 @@ import { type SimNode, startSimNode } from "../../src/sim/index.js";
 import { RedisStore } from "../../src/store/index.js";
 import { silentLogger } from "../../src/telemetry/index.js";
 import { postJson } from "../support/fleet.js";
+import { testRedisUrl } from "../support/redis.js";
 
-const REDIS_URL = process.env.FLEETGATE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 
 describe("two gateway replicas sharing Redis", () => {
   const prefix = `fleetgate-test-${randomUUID()}:`;

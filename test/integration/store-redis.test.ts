@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore, StoreUnavailableError } from "../../src/store/index.js";
+import { freePort } from "../support/ports.js";
+import { testRedisUrl } from "../support/redis.js";
 import { runStoreContract } from "../unit/store/store-contract.js";
 
-// Reading the environment is allowed in tests: they are their own composition root.
-const REDIS_URL = process.env.FLEETGATE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 // One prefix per run so parallel runs and other users of this Redis never see each other's keys.
 const RUN_PREFIX = `fleetgate-test:store:${randomUUID()}:`;
 
@@ -20,8 +20,8 @@ beforeAll(async () => {
   } catch (error) {
     // A skipped test would pass CI while the quota guarantee went unchecked; fail loudly instead.
     throw new Error(
-      `Redis required for this test at ${withoutPassword(REDIS_URL)}; start it with: redis-server --port 6379 --save '' ` +
-        `--appendonly no (or set FLEETGATE_TEST_REDIS_URL). Cause: ${(error as Error).message}`,
+      `Redis required for this test at ${withoutPassword(REDIS_URL)} (FLEETGATE_TEST_REDIS_URL, or the one the ` +
+        `test setup found or started) did not answer. Cause: ${(error as Error).message}`,
     );
   }
 });
@@ -84,7 +84,7 @@ describe("RedisStore across replicas", () => {
 
 describe("RedisStore when Redis is down", () => {
   it("fails fast with an error naming the unreachable URL, without leaking the password", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const store = open(`${RUN_PREFIX}down:`, `redis://:s3cret@127.0.0.1:${port}`);
     try {
       const started = performance.now();
@@ -101,16 +101,6 @@ describe("RedisStore when Redis is down", () => {
     }
   });
 });
-
-/** A port nothing listens on: bind an ephemeral port, then release it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("expected a TCP address");
-  return address.port;
-}
 
 function withoutPassword(url: string): string {
   const parsed = new URL(url);

@@ -1,0 +1,18 @@
+/** The name under which the test setup hands every test worker the one Redis URL of the run. */
+export const TEST_REDIS_ENV = "FLEETGATE_TEST_REDIS_URL";
+
+export const NO_TEST_REDIS =
+  "no Redis for the tests: FLEETGATE_TEST_REDIS_URL is unset, nothing answers on 127.0.0.1:6379 and there " +
+  "is no redis-server on PATH for the test setup to start; install one (Debian: apt-get install " +
+  "redis-server) or set FLEETGATE_TEST_REDIS_URL";
+
+/**
+ * The Redis every Redis test uses: the caller's FLEETGATE_TEST_REDIS_URL, or the one test/support/redis-setup.ts
+ * found or started. Throws rather than letting the test skip: a skipped store test would pass CI while the
+ * shared-state guarantees went unchecked.
+ */
+export function testRedisUrl(): string {
+  const url = process.env[TEST_REDIS_ENV];
+  if (!url) throw new Error(NO_TEST_REDIS);
+  return url;
+}
