@@ -3,7 +3,7 @@ import type { GatewayConfig } from "./config/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
 import { AffinityMemory, Gateway, type LocalityPolicy } from "./gateway/index.js";
 import { type LatLon, resolveRegion } from "./geo/index.js";
-import { createAdminApp, createApp, type HttpServer, listen } from "./http/index.js";
+import { createAdminApp, createApp, type HttpServer, listen, type ServerLimits } from "./http/index.js";
 import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
 import { createStore, type StateStore } from "./store/index.js";
@@ -123,9 +123,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await prober.probeAll();
   prober.start();
   const proxy = { gateway, bodyLimitBytes: config.server.body_limit_bytes, log };
-  const server: HttpServer = await listen(app, proxy, config.server.host, config.server.port);
+  const limits = serverLimits(config);
+  const server: HttpServer = await listen(app, proxy, {
+    host: config.server.host,
+    port: config.server.port,
+    limits,
+  });
   const adminServer = config.admin.listen
-    ? await listenAdmin(createAdminApp(admin, log), config.admin.listen)
+    ? await listenAdmin(createAdminApp(admin, log), config.admin.listen, limits)
     : undefined;
   log.info("fleetgate listening", {
     url: server.url,
@@ -182,10 +187,23 @@ async function authEnforced(config: GatewayConfig, keys: KeyRing, log: Logger): 
 }
 
 /** The admin API on its own address (e.g. loopback only), apart from the public port. */
-function listenAdmin(app: ReturnType<typeof createAdminApp>, address: string): Promise<HttpServer> {
+function listenAdmin(
+  app: ReturnType<typeof createAdminApp>,
+  address: string,
+  limits: ServerLimits,
+): Promise<HttpServer> {
   const cut = address.lastIndexOf(":");
   const host = address.slice(0, cut).replace(/^\[(.*)\]$/, "$1");
-  return listen(app, undefined, host, Number(address.slice(cut + 1)));
+  return listen(app, undefined, { host, port: Number(address.slice(cut + 1)), limits });
+}
+
+function serverLimits({ server }: GatewayConfig): ServerLimits {
+  return {
+    headersTimeoutMs: server.headers_timeout_ms,
+    bodyTimeoutMs: server.body_timeout_ms,
+    idleTimeoutMs: server.idle_timeout_ms,
+    maxConnections: server.max_connections,
+  };
 }
 
 type Place = { region?: string | undefined; lat?: number | undefined; lon?: number | undefined };
@@ -207,6 +225,7 @@ function localityPolicy(config: GatewayConfig): LocalityPolicy {
       nodeRegions: new Set(rule.node_regions),
     })),
     customRegions,
+    trustCloudflareHeaders: config.routing.trust_cloudflare_headers,
   };
 }
 

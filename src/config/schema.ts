@@ -44,19 +44,38 @@ const nodeSchema = z
   })
   .superRefine(bothOrNeither);
 
-const serverSchema = z.strictObject({
-  host: z.string().min(1).default("0.0.0.0"),
-  port: z.number().int().min(0).max(65535).default(8080),
-  body_limit_bytes: z
-    .number()
-    .int()
-    .min(1024)
-    .default(8 * 1024 * 1024),
-  /** While waiting for the first token, an SSE comment goes out this often (edge proxies drop silent sockets). */
-  keepalive_interval_ms: z.number().int().min(50).default(5000),
-  /** How long the whole answer may take before the gateway gives up on it. */
-  request_timeout_ms: z.number().int().min(100).default(600_000),
-});
+const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).default("0.0.0.0"),
+    port: z.number().int().min(0).max(65535).default(8080),
+    body_limit_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(8 * 1024 * 1024),
+    /** While waiting for the first token, an SSE comment goes out this often (edge proxies drop silent sockets). */
+    keepalive_interval_ms: z.number().int().min(50).default(5000),
+    /** How long the whole answer may take before the gateway gives up on it. */
+    request_timeout_ms: z.number().int().min(100).default(600_000),
+    /** A client's request line and headers must have arrived within this (slowloris). */
+    headers_timeout_ms: z.number().int().min(10).default(10_000),
+    /** The whole request, headers and body, must have arrived within this; the answer is not bounded by it. */
+    body_timeout_ms: z.number().int().min(10).default(60_000),
+    /** A keep-alive connection with no request in progress is closed after this. */
+    idle_timeout_ms: z.number().int().min(10).default(5000),
+    /** Client connections open at once; more are closed as soon as they are accepted. */
+    max_connections: z.number().int().min(1).default(4096),
+  })
+  .superRefine((server, ctx) => {
+    // The body deadline counts from the request's first byte, headers included.
+    if (server.headers_timeout_ms > server.body_timeout_ms) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must not exceed body_timeout_ms",
+        path: ["headers_timeout_ms"],
+      });
+    }
+  });
 
 const healthSchema = z.strictObject({
   interval_ms: z.number().int().min(50).default(2000),
@@ -101,6 +120,8 @@ const routingSchema = z.strictObject({
   /** Data residency for every request: only nodes in these regions may serve. */
   allowed_regions: z.array(regionCode).min(1).optional(),
   residency: z.array(residencyRuleSchema).default([]),
+  /** Believe cf-iplatitude/cf-iplongitude: only behind Cloudflare, whose edge sets them (anyone can send them). */
+  trust_cloudflare_headers: z.boolean().default(false),
 });
 
 const breakerSchema = z.strictObject({

@@ -9,7 +9,7 @@ import { Attempt, type AttemptEnv } from "./attempt.js";
 import type { FailoverGuards } from "./failover.js";
 import type { ProxiedRequest } from "./features.js";
 import type { CallLifetime } from "./lifetime.js";
-import type { HeaderReader } from "./locality.js";
+import type { HeaderReader, HeaderValues } from "./locality.js";
 import type { CallContext } from "./node-call.js";
 import type { AttemptReport, CallKind, CallOutcome, CallUsage } from "./outcome.js";
 import type { Route } from "./route.js";
@@ -19,6 +19,9 @@ interface IncomingBase {
   /** Aborted by the http layer when the client disconnects. */
   readonly signal: AbortSignal;
   readonly header: HeaderReader;
+  readonly headerValues: HeaderValues;
+  /** The peer's IP address, which stands for the client when the gateway runs open (no keys). */
+  readonly clientAddress: string | undefined;
 }
 
 /** One client call as either http path hands it over. */

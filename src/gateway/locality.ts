@@ -14,9 +14,19 @@ export interface LocalityPolicy {
   readonly allowedRegions: ReadonlySet<string> | undefined;
   readonly residency: readonly ResidencyRule[];
   readonly customRegions: ReadonlyMap<string, LatLon>;
+  /** Whether Cloudflare's edge is in front: only then are its cf-* headers more than a client's word. */
+  readonly trustCloudflareHeaders: boolean;
 }
 
+/** A request header's value; repeated headers come joined with ", ". */
 export type HeaderReader = (name: string) => string | undefined;
+/** Every occurrence of a request header, in order, each as it was sent (none when absent). */
+export type HeaderValues = (name: string) => readonly string[];
+
+export interface RequestHeaders {
+  readonly header: HeaderReader;
+  readonly headerValues: HeaderValues;
+}
 
 export const LOCALITY_HEADERS = {
   clientRegion: "x-fleetgate-client-region",
@@ -28,11 +38,12 @@ export const LOCALITY_HEADERS = {
 
 /**
  * Where latency is measured from and which regions may serve this request. A request header can
- * only narrow residency, never widen what the config allows.
+ * only narrow residency, never widen what the config allows; and since a proxy in front may set the
+ * header while the client sends its own, every occurrence narrows (joined, they would widen).
  */
 export function requestLocality(
   policy: LocalityPolicy,
-  header: HeaderReader,
+  { header, headerValues }: RequestHeaders,
 ): Pick<RequestFeatures, "origin" | "allowedRegions"> {
   const clientRegion = header(LOCALITY_HEADERS.clientRegion)?.trim().toLowerCase();
   const client = clientLocation(policy, header, clientRegion);
@@ -42,8 +53,9 @@ export function requestLocality(
       if (rule.clientRegions.has(clientRegion)) allowed = intersect(allowed, rule.nodeRegions);
     }
   }
-  const asked = header(LOCALITY_HEADERS.allowedRegions);
-  if (asked !== undefined) allowed = intersect(allowed, regionList(policy, asked));
+  for (const asked of headerValues(LOCALITY_HEADERS.allowedRegions)) {
+    allowed = intersect(allowed, regionList(policy, asked));
+  }
   return {
     origin: policy.clientRelative && client ? client : policy.gatewayLocation,
     allowedRegions: allowed,
@@ -73,7 +85,8 @@ function clientLocation(
     }
     return location;
   }
-  // Set by Cloudflare's edge, not by the client: a malformed value is ignored rather than refused.
+  // Anyone can send these; behind Cloudflare its edge sets them, so a malformed value is ignored, not refused.
+  if (!policy.trustCloudflareHeaders) return undefined;
   const lat = header(LOCALITY_HEADERS.cfLatitude);
   const lon = header(LOCALITY_HEADERS.cfLongitude);
   return lat !== undefined && lon !== undefined ? parseLatLon(`${lat},${lon}`) : undefined;

@@ -73,7 +73,7 @@ export function parse(locality: LocalityPolicy, affinity: AffinityMemory | undef
     const conversationKey = conversationKeyOf(request);
     const sharedKey = sharedPrefixKeyOf(request, conversationKey);
     call.affinityKeys = [...new Set([conversationKey, sharedKey])].filter((key) => key !== undefined);
-    const place = requestLocality(locality, incoming.header);
+    const place = requestLocality(locality, incoming);
     call.features = requestFeatures(request, {
       prefixKey: sharedKey,
       rememberedNode: await affinity?.recall(conversationKey, sharedKey),

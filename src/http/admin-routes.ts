@@ -86,7 +86,10 @@ const ADMIN_BODY_LIMIT = 64 * 1024;
 async function jsonOf(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? undefined;
   if (!type || !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw errors.unsupportedMediaType(type);
-  const text = await request.text();
+  const text = await request.text().catch(() => {
+    // Reading the body fails only when the client's connection breaks.
+    throw errors.clientClosed();
+  });
   if (Buffer.byteLength(text) > ADMIN_BODY_LIMIT) throw errors.bodyTooLarge(ADMIN_BODY_LIMIT);
   try {
     return JSON.parse(text) as unknown;

@@ -6,6 +6,7 @@ import { errorReply } from "../gateway/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { type AdminDeps, adminRoutes } from "./admin-routes.js";
 import { replyForError } from "./error-reply.js";
+import { requestContext } from "./incoming.js";
 import { toResponse } from "./render.js";
 import { type RequestIdEnv, requestId } from "./request-id.js";
 
@@ -73,12 +74,8 @@ function withErrorReplies(app: Hono<RequestIdEnv>, log: Logger): Hono<RequestIdE
   return app;
 }
 
-type CallBase = Pick<IncomingCall, "requestId" | "signal" | "header">;
+type CallBase = Pick<IncomingCall, "requestId" | "signal" | "header" | "headerValues" | "clientAddress">;
 
 function callBase(c: Context<RequestIdEnv>): CallBase {
-  return {
-    requestId: c.get("requestId"),
-    signal: c.req.raw.signal,
-    header: (name) => c.req.header(name),
-  };
+  return { requestId: c.get("requestId"), signal: c.req.raw.signal, ...requestContext(c.env.incoming) };
 }

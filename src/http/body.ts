@@ -46,17 +46,19 @@ function readLimited(incoming: IncomingMessage, limitBytes: number): Promise<Buf
         return;
       }
       cleanup();
-      // Discard the rest instead of destroying the socket, so the 413 still reaches the client.
-      incoming.resume();
+      // Read no more of it: the 413 goes out with `Connection: close`, and the socket closes after it.
+      incoming.pause();
       reject(errors.bodyTooLarge(limitBytes));
     };
     const onEnd = () => {
       cleanup();
       resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
     };
-    const onError = (err: Error) => {
+    // The request stream fails only when the client's connection breaks (it hung up, or the body
+    // deadline ended it): the client's doing, not the gateway's.
+    const onError = () => {
       cleanup();
-      reject(err);
+      reject(errors.clientClosed());
     };
     // A client that hangs up halfway through its body never sends "end".
     const onClose = () => {

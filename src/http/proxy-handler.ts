@@ -5,6 +5,7 @@ import type { EndpointKind } from "../openai/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { readJsonBody } from "./body.js";
 import { replyForError } from "./error-reply.js";
+import { header, requestContext } from "./incoming.js";
 import { requestIdOf } from "./request-id.js";
 import { writeReply } from "./write-reply.js";
 
@@ -50,13 +51,16 @@ export async function handleProxied(
       ...(await readBody(req, deps.bodyLimitBytes)),
       requestId,
       signal: client.signal,
-      header: (name) => header(req, name),
+      ...requestContext(req),
     });
     await writeReply(res, reply, { "x-request-id": requestId });
   } catch (err) {
     const reply = replyForError(err, deps.log, req.url);
-    if (!res.headersSent) await writeReply(res, reply, { "x-request-id": requestId });
-    else res.destroy();
+    const headers = { "x-request-id": requestId };
+    if (res.headersSent) res.destroy();
+    // A body left unread (refused, too large) would have to be read to its end before the next
+    // request on the connection: it closes once this answer is out instead.
+    else await writeReply(res, reply, req.complete ? headers : { ...headers, connection: "close" });
   } finally {
     res.off("close", onClose);
   }
@@ -76,9 +80,4 @@ async function readBody(
     if (!(err instanceof GatewayError)) throw err;
     return { json: undefined, rawBody: NO_BODY, unreadable: err };
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
 }

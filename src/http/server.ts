@@ -18,6 +18,32 @@ export interface HttpServer {
   closeAllConnections(): void;
 }
 
+/** What one client may hold of the server: none of these bound the response, which may stream for minutes. */
+export interface ServerLimits {
+  /** The request line and headers must have arrived within this (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** The whole request, headers and body, must have arrived within this (a body trickled in). */
+  readonly bodyTimeoutMs: number;
+  /** A keep-alive connection with no request in progress is closed after this. */
+  readonly idleTimeoutMs: number;
+  /** Connections beyond this are closed as soon as they are accepted. */
+  readonly maxConnections: number;
+}
+
+export interface ListenOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly limits: ServerLimits;
+}
+
+/**
+ * Node checks the header and body deadlines on a timer (30 s by default, which let a slowloris
+ * connection live 90 s): a tenth of the header deadline keeps them within 10% of what was configured.
+ */
+function checkingIntervalMs(limits: ServerLimits): number {
+  return Math.min(1000, Math.max(10, Math.floor(limits.headersTimeoutMs / 10)));
+}
+
 /**
  * One server: the proxied POSTs on the Node fast path, everything else through the Hono app. Both
  * route the normalised path, so a spelling like `/v1/../admin` lands where a front proxy thinks it does.
@@ -26,11 +52,16 @@ export function listen(
   app: Hono<RequestIdEnv>,
   /** Undefined for a listener without the API (the admin one): every path then goes to Hono. */
   proxy: ProxyDeps | undefined,
-  host: string,
-  port: number,
+  { host, port, limits }: ListenOptions,
 ): Promise<HttpServer> {
   const viaHono = getRequestListener(app.fetch);
-  const server = createServer((req, res) => {
+  const options = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.bodyTimeoutMs,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    connectionsCheckingInterval: checkingIntervalMs(limits),
+  };
+  const server = createServer(options, (req, res) => {
     const target = normalizeRequestTarget(req.url ?? "");
     if (!target.ok) {
       refuse(req, res, target.reason);
@@ -41,6 +72,7 @@ export function listen(
     if (kind) void handleProxied(kind, req, res, proxy);
     else void viaHono(req, res);
   });
+  server.maxConnections = limits.maxConnections;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { buildConfig, type GatewayConfigInput } from "../../src/config/index.js";
 import { type RunningGateway, startGateway } from "../../src/main.js";
 import { type SimNode, type SimNodeOptions, startSimNode } from "../../src/sim/index.js";
-import { silentLogger } from "../../src/telemetry/index.js";
+import { type Logger, silentLogger } from "../../src/telemetry/index.js";
 
 /** The admin token every test gateway gets, so tests can read /admin/*. */
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -27,6 +27,8 @@ export interface FleetOptions {
   /** Node-level config extras (region, models, api_key...) by index. */
   readonly nodeConfig?: ReadonlyArray<Record<string, unknown>>;
   readonly config?: Omit<GatewayConfigInput, "nodes">;
+  /** Where the gateway logs; silent unless a test reads the lines. */
+  readonly log?: Logger;
 }
 
 /** Simulated nodes with a gateway in front, on ephemeral ports, with fast health probes. */
@@ -46,7 +48,7 @@ export async function startFleet(nodes: SimNodeOptions[], options: FleetOptions 
     },
     nodes: sims.map((sim, i) => ({ id: `node-${i}`, url: sim.url, ...options.nodeConfig?.[i] })),
   });
-  const gateway = await startGateway(config, silentLogger);
+  const gateway = await startGateway(config, options.log ?? silentLogger);
   const baseURL = `${gateway.url}/v1`;
   const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 });
   return {
