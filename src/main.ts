@@ -1,5 +1,6 @@
 import { KeyRing } from "./accounting/index.js";
 import type { GatewayConfig } from "./config/index.js";
+import { FleetView } from "./dashboard/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
 import { AffinityMemory, Gateway, type LocalityPolicy } from "./gateway/index.js";
 import { type LatLon, resolveRegion } from "./geo/index.js";
@@ -108,6 +109,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       queueTimeoutMs: resilience.queue_timeout_ms,
     },
   });
+  const dashboard = new FleetView({ nodes: () => registry.all(), draining: () => gateway.isDraining });
+  gateway.onOutcome("dashboard", dashboard.observe);
   const customRegions = new Map(Object.entries(config.regions));
   const admin = {
     registry,
@@ -115,6 +118,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     keys,
     enforced,
     isRegion: (code: string) => resolveRegion(code, customRegions) !== undefined,
+    dashboard,
   };
   if (!admin.token)
     log.warn("no admin token (FLEETGATE_ADMIN_TOKEN or admin.token): the admin API refuses every call");

@@ -1,11 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Hono, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import { z } from "zod";
 import type { KeyRing } from "../accounting/index.js";
+import type { FleetView } from "../dashboard/index.js";
 import { errors } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
 import { parseRequestBody } from "../openai/index.js";
 import { nodeReport } from "./admin.js";
+import { type DashboardSessions, SESSION_COOKIE } from "./dashboard-session.js";
 import type { RequestIdEnv } from "./request-id.js";
 
 export interface AdminDeps {
@@ -17,6 +20,8 @@ export interface AdminDeps {
   readonly enforced: boolean;
   /** Whether a region code is known (built in or configured), for a key's residency pin. */
   readonly isRegion: (code: string) => boolean;
+  /** What the dashboard shows, served with the admin API. */
+  readonly dashboard: FleetView;
 }
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'");
@@ -65,16 +70,28 @@ export function adminRoutes(app: Hono<RequestIdEnv>, deps: AdminDeps): void {
   app.delete("/admin/keys/:id", async (c) => c.json(await deps.keys.revoke(c.req.param("id"))));
 }
 
-/** Checks the bearer token in constant time: both sides are hashed to one length first. */
-export function adminToken(token: string | undefined): MiddlewareHandler<RequestIdEnv> {
-  const expected = token === undefined ? undefined : digest(token);
+/**
+ * Lets in a bearer of the admin token and, where `sessions` is given (the dashboard's own routes), a
+ * browser holding a valid dashboard session cookie.
+ */
+export function adminToken(
+  token: string | undefined,
+  sessions?: DashboardSessions,
+): MiddlewareHandler<RequestIdEnv> {
+  const matches = tokenMatcher(token);
   return async function adminTokenCheck(c, next) {
     const given = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    if (!expected || given === undefined || !timingSafeEqual(digest(given), expected)) {
-      throw errors.adminUnauthorized(expected !== undefined);
+    if (!matches(given) && !sessions?.valid(getCookie(c, SESSION_COOKIE))) {
+      throw errors.adminUnauthorized(token !== undefined);
     }
     await next();
   };
+}
+
+/** Compares with the admin token in constant time: both sides are hashed to one length first. */
+export function tokenMatcher(token: string | undefined): (given: string | undefined) => boolean {
+  const expected = token === undefined ? undefined : digest(token);
+  return (given) => expected !== undefined && given !== undefined && timingSafeEqual(digest(given), expected);
 }
 
 function digest(text: string): Buffer {
@@ -83,7 +100,7 @@ function digest(text: string): Buffer {
 
 const ADMIN_BODY_LIMIT = 64 * 1024;
 
-async function jsonOf(request: Request): Promise<unknown> {
+export async function jsonOf(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? undefined;
   if (!type || !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw errors.unsupportedMediaType(type);
   const text = await request.text().catch(() => {

@@ -5,6 +5,7 @@ import type { Gateway, IncomingCall, PlainReply } from "../gateway/index.js";
 import { errorReply } from "../gateway/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { type AdminDeps, adminRoutes } from "./admin-routes.js";
+import { dashboardRoutes } from "./dashboard-routes.js";
 import { replyForError } from "./error-reply.js";
 import { requestContext } from "./incoming.js";
 import { toResponse } from "./render.js";
@@ -44,15 +45,21 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
       ready ? 200 : 503,
     );
   });
-  if (deps.admin) adminRoutes(app, deps.admin);
+  if (deps.admin) adminSurface(app, deps.admin);
   return withErrorReplies(app, deps.log);
 }
 
 /** Only the admin API, for its own listener (`admin.listen`). */
 export function createAdminApp(admin: AdminDeps, log: Logger): Hono<RequestIdEnv> {
   const app = baseApp();
-  adminRoutes(app, admin);
+  adminSurface(app, admin);
   return withErrorReplies(app, log);
+}
+
+/** The admin API and the dashboard go together, on whichever listener serves admin. */
+function adminSurface(app: Hono<RequestIdEnv>, admin: AdminDeps): void {
+  adminRoutes(app, admin);
+  dashboardRoutes(app, admin.token, admin.dashboard);
 }
 
 function baseApp(): Hono<RequestIdEnv> {
