@@ -120,7 +120,8 @@ export interface AdmitSettings {
 
 /**
  * Whether the call may go ahead now: when every node that could serve it is saturated it waits in
- * the bounded admission queue (or is refused with `overloaded`); then it counts for the retry budget.
+ * the bounded admission queue, within its key's (or address's) fair share of it, or is refused with
+ * `overloaded`; then it counts for the retry budget.
  */
 export function admit(
   registry: FleetRegistry,
@@ -140,11 +141,18 @@ export function admit(
     // Snapshot views are the live node entries, so the wait re-checks real load.
     const candidates = findEligible(registry.snapshot(), features).nodes;
     if (saturated(candidates)) {
-      await admission.admit(() => saturated(candidates), settings.queueTimeoutMs, call.signal);
+      const wait = settings.queueTimeoutMs;
+      await admission.admit(() => saturated(candidates), wait, call.signal, queueOwner(call));
     }
     budget.recordRequest();
     return next();
   };
+}
+
+/** Whose share of the admission queue a call takes: its key's, or on an open gateway its address's. */
+function queueOwner(call: Call): string {
+  const keyId = call.principal.keyId;
+  return keyId === undefined ? `address:${call.incoming.clientAddress ?? "unknown"}` : `key:${keyId}`;
 }
 
 /** Where the call may go, best first; "nowhere" is the error a client can act on. */
