@@ -40,11 +40,12 @@ describe("the dashboard over HTTP", () => {
   });
 
   it("answers its state 401 without the token, with a wrong one, or with the token not as Bearer", async () => {
-    for (const headers of [
+    const refused: Record<string, string>[] = [
       {},
       { authorization: "Bearer wrong-token-0123456789" },
       { authorization: TEST_ADMIN_TOKEN },
-    ]) {
+    ];
+    for (const headers of refused) {
       const reply = await state(base, headers);
       expect(reply.status).toBe(401);
       expect(((await reply.json()) as { error: { code: string } }).error.code).toBe("admin_unauthorized");
