@@ -85,6 +85,20 @@ describe("gateway config", () => {
     expect(failure({ nodes: [{ id: "c", url: "http://x:1", lat: 1 }] }).keyPath).toBe("nodes[0].lat");
   });
 
+  it("bounds what a client may hold of the server by default, and keeps the header deadline within the body's", () => {
+    const { server, routing } = buildConfig({});
+    expect(server).toMatchObject({
+      headers_timeout_ms: 10_000,
+      body_timeout_ms: 60_000,
+      idle_timeout_ms: 5000,
+      max_connections: 4096,
+    });
+    expect(routing.trust_cloudflare_headers).toBe(false);
+    expect(failure({ server: { headers_timeout_ms: 5000, body_timeout_ms: 1000 } }).message).toBe(
+      "server.headers_timeout_ms: must not exceed body_timeout_ms",
+    );
+  });
+
   it("reports YAML and file problems with the file name", () => {
     const dir = mkdtempSync(join(tmpdir(), "fleetgate-config-"));
     const bad = join(dir, "bad.yaml");
