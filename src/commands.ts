@@ -55,7 +55,7 @@ async function serve(argv: string[]): Promise<void> {
     location: loaded.location ?? (flyRegion ? { region: knownRegion(flyRegion, loaded) } : undefined),
   };
   const { startGateway } = await import("./main.js");
-  const running = await startGateway(config, createLogger(level));
+  const running = await startGateway(config, createLogger(level), process.env);
   process.stdout.write(`fleetgate serving on ${running.url}/v1\n`);
   const stop = () => {
     running.close(drainMs).then(() => process.exit(0));

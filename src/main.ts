@@ -2,13 +2,13 @@ import { KeyRing } from "./accounting/index.js";
 import type { GatewayConfig } from "./config/index.js";
 import { FleetView } from "./dashboard/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
-import { AffinityMemory, Gateway, type LocalityPolicy } from "./gateway/index.js";
+import { AffinityMemory, fleetReading, Gateway, type LocalityPolicy, observeCalls } from "./gateway/index.js";
 import { type LatLon, resolveRegion } from "./geo/index.js";
 import { createAdminApp, createApp, type HttpServer, listen, type ServerLimits } from "./http/index.js";
 import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
-import { createStore, type StateStore } from "./store/index.js";
-import type { Logger } from "./telemetry/index.js";
+import { createStore, observeStoreErrors, type StateStore } from "./store/index.js";
+import { type EnvVars, type Logger, startTelemetry } from "./telemetry/index.js";
 import { createProbeTransport, UpstreamPools } from "./upstream/index.js";
 
 const FINAL_WRITE_MS = 200;
@@ -28,8 +28,15 @@ export interface RunningGateway {
   close(drainMs?: number): Promise<void>;
 }
 
-/** The composition root: builds every module from the frozen config and starts serving. */
-export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+/**
+ * The composition root: builds every module from the frozen config and starts serving. `env` is
+ * the process environment, read here for the OTEL_* variables only.
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  log: Logger,
+  env: EnvVars = {},
+): Promise<RunningGateway> {
   const clock = () => performance.now();
   const registry = new FleetRegistry(nodeRecords(config), {
     thresholds: {
@@ -64,10 +71,17 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     registry.setBreakerState(id, state);
     log.info("node breaker changed", { node: id, state });
   });
-  const store: StateStore = createStore({
-    redisUrl: config.store.redis_url,
-    keyPrefix: config.store.key_prefix,
+  const admission = new AdmissionQueue({ maxQueue: resilience.queue_length });
+  const telemetry = startTelemetry({
+    env,
+    metrics: config.metrics.enabled,
+    fleet: () => fleetReading(registry, admission.length),
   });
+  const metrics = telemetry.metrics;
+  const plainStore = createStore({ redisUrl: config.store.redis_url, keyPrefix: config.store.key_prefix });
+  const store: StateStore = metrics
+    ? observeStoreErrors(plainStore, (operation) => metrics.storeError(operation))
+    : plainStore;
   const keys = new KeyRing({ configured: config.auth.keys, store, cacheMs: config.auth.key_cache_ms });
   const enforced = await authEnforced(config, keys, log);
   const tuning = config.routing.latency;
@@ -92,9 +106,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       ratio: resilience.retry_budget_ratio,
       minRetriesPerSecond: resilience.retry_budget_min_per_second,
     }),
-    admission: new AdmissionQueue({ maxQueue: resilience.queue_length }),
+    admission,
     clock,
     log,
+    tracer: telemetry.tracer,
     settings: {
       keepAliveMs: config.server.keepalive_interval_ms,
       requestTimeoutMs: config.server.request_timeout_ms,
@@ -109,6 +124,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       queueTimeoutMs: resilience.queue_timeout_ms,
     },
   });
+  observeCalls(gateway, telemetry, registry, config.access_log.enabled ? log : undefined);
   const dashboard = new FleetView({ nodes: () => registry.all(), draining: () => gateway.isDraining });
   gateway.onOutcome("dashboard", dashboard.observe);
   const customRegions = new Map(Object.entries(config.regions));
@@ -123,7 +139,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   if (!admin.token)
     log.warn("no admin token (FLEETGATE_ADMIN_TOKEN or admin.token): the admin API refuses every call");
   const separateAdmin = config.admin.listen !== undefined;
-  const app = createApp({ gateway, registry, log, admin: separateAdmin ? undefined : admin });
+  const prometheus = telemetry.prometheus;
+  const app = createApp({
+    gateway,
+    registry,
+    log,
+    admin: separateAdmin ? undefined : admin,
+    metrics: prometheus && { prometheus, public: config.metrics.public, token: config.admin.token },
+  });
   await prober.probeAll();
   prober.start();
   const proxy = { gateway, bodyLimitBytes: config.server.body_limit_bytes, log };
@@ -142,6 +165,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     auth: enforced ? "keys" : "open",
     nodes: registry.all().length,
     healthy: registry.healthy().length,
+    metrics: prometheus ? `${server.url}/metrics` : "off",
+    otlp: telemetry.exporting,
   });
   return {
     url: server.url,
@@ -167,6 +192,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       breakers.shutdown();
       await pools.close();
       await store.close();
+      await telemetry.shutdown();
     },
   };
 }

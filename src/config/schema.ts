@@ -252,6 +252,18 @@ const adminSchema = z.strictObject({
   listen: hostPort.optional(),
 });
 
+const metricsSchema = z.strictObject({
+  /** Record metrics at all; off, there is no /metrics and no OTLP metrics export. */
+  enabled: z.boolean().default(true),
+  /** Serve /metrics without the admin token (a scraper on a private network). */
+  public: z.boolean().default(false),
+});
+
+const accessLogSchema = z.strictObject({
+  /** One structured line per API call, at info level. */
+  enabled: z.boolean().default(true),
+});
+
 export const configSchema = z.strictObject({
   server: serverSchema.default(serverSchema.parse({})),
   location: z.strictObject(locationFields).superRefine(bothOrNeither).optional(),
@@ -263,6 +275,8 @@ export const configSchema = z.strictObject({
   store: storeSchema.default(storeSchema.parse({})),
   auth: authSchema.default(authSchema.parse({})),
   admin: adminSchema.default(adminSchema.parse({})),
+  metrics: metricsSchema.default(metricsSchema.parse({})),
+  access_log: accessLogSchema.default(accessLogSchema.parse({})),
   nodes: z
     .array(nodeSchema)
     .default([])

@@ -103,7 +103,13 @@ export class Attempt {
     this.settled = true;
     for (const unlink of this.unlink) unlink();
     this.entry.end();
-    this.report({ nodeId: this.entry.id, observation, errorCode });
+    this.report({
+      nodeId: this.entry.id,
+      observation,
+      errorCode,
+      startedAt: this.startedAt,
+      endedAt: this.env.clock(),
+    });
     this.env.onSettled();
     return true;
   }

@@ -4,6 +4,7 @@ import type { NodeEntry } from "../fleet/index.js";
 import { endpoints, type UsageReport } from "../openai/index.js";
 import type { NodeBreakers, RetryBudget } from "../resilience/index.js";
 import type { RequestFeatures } from "../routing/index.js";
+import type { CallTrace, CallTracer } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
 import { Attempt, type AttemptEnv } from "./attempt.js";
 import type { FailoverGuards } from "./failover.js";
@@ -45,6 +46,7 @@ export interface CallEnv {
   readonly clock: () => number;
   readonly responseLimitBytes: number;
   readonly publish: (outcome: CallOutcome) => void;
+  readonly tracer: CallTracer;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -56,6 +58,7 @@ const EMPTY = new Uint8Array(0);
 export class Call implements CallContext {
   readonly startedAt: number;
   readonly guards: FailoverGuards;
+  readonly trace: CallTrace;
   principal: Principal = OPEN_PRINCIPAL;
   /** The validated body, for the inference kinds. */
   request: ProxiedRequest | undefined;
@@ -74,6 +77,8 @@ export class Call implements CallContext {
   completionChunks = 0;
   bytes = 0;
   firstContentAt: number | undefined;
+  /** Set when the call had to wait in the admission queue. */
+  admission: CallOutcome["admission"];
   private readonly attempts: AttemptReport[] = [];
   private settled = false;
 
@@ -83,6 +88,7 @@ export class Call implements CallContext {
     private readonly env: CallEnv,
   ) {
     this.startedAt = env.clock();
+    this.trace = env.tracer.begin(incoming.header("traceparent"));
     this.guards = { breakers: env.breakers, budget: env.budget, stopped: () => lifetime.signal.aborted };
   }
 
@@ -96,6 +102,10 @@ export class Call implements CallContext {
   get path(): string {
     const kind = this.incoming.kind;
     return kind === "models" || kind === "model" ? "/v1/models" : endpoints[kind].path;
+  }
+  /** Sent on to every node tried, so their work joins the client's trace. */
+  get traceparent(): string | undefined {
+    return this.trace.traceparent;
   }
   get rawBody(): Uint8Array {
     return "rawBody" in this.incoming ? this.incoming.rawBody : EMPTY;
@@ -154,6 +164,9 @@ export class Call implements CallContext {
       cache: "off",
       routeReason: this.route?.reason,
       affinityKeys: this.affinityKeys,
+      startedAt: this.startedAt,
+      admission: this.admission,
+      trace: this.trace,
     });
   }
 

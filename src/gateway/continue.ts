@@ -35,6 +35,7 @@ export function continuationFor(
           includeUsage: body.stream_options?.include_usage === true,
           signal: attempt.signal,
           requestId: call.requestId,
+          traceparent: call.traceparent,
         });
         return { kind: "done", value: { stream, attempt } };
       } catch (err) {

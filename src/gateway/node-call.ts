@@ -20,6 +20,8 @@ export interface CallContext {
   readonly path: string;
   readonly rawBody: Uint8Array;
   readonly requestId: string;
+  /** The W3C trace context nodes get, when the call has one. */
+  readonly traceparent: string | undefined;
   /** Aborts when the client leaves, the deadline passes or the reply is cancelled. */
   readonly signal: AbortSignal;
   readonly clientGone: () => boolean;
@@ -68,6 +70,7 @@ function requestFor(attempt: Attempt, context: CallContext) {
     path: context.path,
     body: context.rawBody,
     requestId: context.requestId,
+    traceparent: context.traceparent,
     signal: attempt.signal,
   };
 }

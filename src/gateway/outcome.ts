@@ -1,5 +1,5 @@
 import type { RequestObservation } from "../fleet/index.js";
-import type { Logger } from "../telemetry/index.js";
+import type { CallTrace, Logger } from "../telemetry/index.js";
 
 export type CallKind = "chat" | "completions" | "embeddings" | "models" | "model";
 
@@ -11,6 +11,9 @@ export interface AttemptReport {
   readonly errorCode: string | undefined;
   /** Whether the attempt continued a stream another node had started. */
   readonly continuation: boolean;
+  /** When the attempt began and ended, on the gateway's clock (the call's `startedAt` is on it too). */
+  readonly startedAt: number;
+  readonly endedAt: number;
 }
 
 export interface CallUsage {
@@ -50,6 +53,12 @@ export interface CallOutcome {
   readonly routeReason: string | undefined;
   /** The conversation and shared-prefix keys, for affinity. */
   readonly affinityKeys: readonly string[];
+  /** When the call arrived, on the gateway's clock. */
+  readonly startedAt: number;
+  /** How long the call waited in the admission queue, when it had to; `admitted` false when refused there. */
+  readonly admission: { readonly waitedMs: number; readonly admitted: boolean } | undefined;
+  /** The call's span, ended by the traces subscriber. */
+  readonly trace: CallTrace;
 }
 
 export type OutcomeSubscriber = (outcome: CallOutcome) => void;

@@ -4,7 +4,7 @@ import type { FleetRegistry, ModelListing } from "../fleet/index.js";
 import type { AdmissionQueue, NodeBreakers, RetryBudget } from "../resilience/index.js";
 import { TtftTracker } from "../resilience/index.js";
 import type { RoutingPolicy } from "../routing/index.js";
-import type { Logger } from "../telemetry/index.js";
+import { type CallTracer, type Logger, passThroughTracer } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
 import type { AffinityMemory } from "./affinity.js";
 import { Call, type CallEnv, type IncomingCall } from "./call.js";
@@ -48,6 +48,8 @@ export interface GatewayDeps {
   readonly clock: () => number;
   readonly log: Logger;
   readonly settings: GatewaySettings;
+  /** Starts each call's span; without one a client's traceparent only passes through. */
+  readonly tracer?: CallTracer | undefined;
 }
 
 /**
@@ -79,6 +81,7 @@ export class Gateway {
       clock: deps.clock,
       responseLimitBytes: settings.responseLimitBytes,
       publish: (outcome) => this.settlement.publish(outcome),
+      tracer: deps.tracer ?? passThroughTracer,
     };
     const stages: Stage[] = [
       authenticate(deps.keys),
@@ -131,7 +134,8 @@ export class Gateway {
       call.bytes = byteLength(body);
       call.settle(reply.status);
     }
-    return reply;
+    const traceparent = call.traceparent;
+    return traceparent === undefined ? reply : { ...reply, headers: { ...reply.headers, traceparent } };
   }
 
   ready(): boolean {

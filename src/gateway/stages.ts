@@ -142,7 +142,14 @@ export function admit(
     const candidates = findEligible(registry.snapshot(), features).nodes;
     if (saturated(candidates)) {
       const wait = settings.queueTimeoutMs;
-      await admission.admit(() => saturated(candidates), wait, call.signal, queueOwner(call));
+      const queuedAt = call.clock();
+      let admitted = false;
+      try {
+        await admission.admit(() => saturated(candidates), wait, call.signal, queueOwner(call));
+        admitted = true;
+      } finally {
+        call.admission = { waitedMs: call.clock() - queuedAt, admitted };
+      }
     }
     budget.recordRequest();
     return next();

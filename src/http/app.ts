@@ -8,6 +8,7 @@ import { type AdminDeps, adminRoutes } from "./admin-routes.js";
 import { dashboardRoutes } from "./dashboard-routes.js";
 import { replyForError } from "./error-reply.js";
 import { requestContext } from "./incoming.js";
+import { type MetricsDeps, metricsRoute } from "./metrics-route.js";
 import { toResponse } from "./render.js";
 import { type RequestIdEnv, requestId } from "./request-id.js";
 
@@ -17,6 +18,8 @@ export interface AppDeps {
   readonly log: Logger;
   /** The admin API, when this app serves it (it may have a listener of its own). */
   readonly admin: AdminDeps | undefined;
+  /** `GET /metrics`, when metrics are on. */
+  readonly metrics?: MetricsDeps | undefined;
 }
 
 type Listing = { readonly kind: "models" } | { readonly kind: "model"; readonly modelId: string };
@@ -46,6 +49,7 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
     );
   });
   if (deps.admin) adminSurface(app, deps.admin);
+  if (deps.metrics) metricsRoute(app, deps.metrics);
   return withErrorReplies(app, deps.log);
 }
 

@@ -31,6 +31,7 @@ export interface ContinuationInput {
   readonly includeUsage: boolean;
   readonly signal: AbortSignal;
   readonly requestId?: string | undefined;
+  readonly traceparent?: string | undefined;
 }
 
 /** What the continuation came to, readable once its events have been consumed. */
@@ -206,6 +207,7 @@ async function postJson(input: ContinuationInput, path: string, body: unknown): 
     path,
     body: JSON.stringify(body),
     requestId: input.requestId,
+    traceparent: input.traceparent,
     signal: input.signal,
   });
   if (response.status < 400) return response;

@@ -4,6 +4,7 @@ import { RedisStore, type RedisStoreOptions } from "./redis.js";
 
 export { StoreUnavailableError } from "./errors.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.js";
+export { observeStoreErrors } from "./observed.js";
 export type { ConsumeResult, StateStore } from "./port.js";
 export { RedisStore, type RedisStoreOptions } from "./redis.js";
 

@@ -16,6 +16,8 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly body?: string | Uint8Array | undefined;
   readonly requestId?: string | undefined;
+  /** W3C trace context, passed on as it is. */
+  readonly traceparent?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -60,6 +62,7 @@ function upstreamOptions(target: UpstreamTarget, request: UpstreamRequest) {
   if (request.body !== undefined) headers["content-type"] = "application/json";
   if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
   if (request.requestId) headers["x-request-id"] = request.requestId;
+  if (request.traceparent) headers.traceparent = request.traceparent;
   return {
     origin,
     options: { method: request.method, path: basePath + request.path, headers, body: request.body ?? null },

@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { buildConfig, type GatewayConfigInput } from "../../src/config/index.js";
 import { type RunningGateway, startGateway } from "../../src/main.js";
 import { type SimNode, type SimNodeOptions, startSimNode } from "../../src/sim/index.js";
-import { type Logger, silentLogger } from "../../src/telemetry/index.js";
+import { type EnvVars, type Logger, silentLogger } from "../../src/telemetry/index.js";
 
 /** The admin token every test gateway gets, so tests can read /admin/*. */
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -29,6 +29,8 @@ export interface FleetOptions {
   readonly config?: Omit<GatewayConfigInput, "nodes">;
   /** Where the gateway logs; silent unless a test reads the lines. */
   readonly log?: Logger;
+  /** The environment the gateway reads OTEL_* variables from; empty unless a test sets some. */
+  readonly env?: EnvVars;
 }
 
 /** Simulated nodes with a gateway in front, on ephemeral ports, with fast health probes. */
@@ -48,7 +50,7 @@ export async function startFleet(nodes: SimNodeOptions[], options: FleetOptions 
     },
     nodes: sims.map((sim, i) => ({ id: `node-${i}`, url: sim.url, ...options.nodeConfig?.[i] })),
   });
-  const gateway = await startGateway(config, options.log ?? silentLogger);
+  const gateway = await startGateway(config, options.log ?? silentLogger, options.env);
   const baseURL = `${gateway.url}/v1`;
   const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 });
   return {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FleetView } from "../../../src/dashboard/index.js";
 import { NodeEntry } from "../../../src/fleet/index.js";
 import type { AttemptReport, CallOutcome } from "../../../src/gateway/index.js";
+import { passThroughTracer } from "../../../src/telemetry/index.js";
 
 const START = Date.parse("2026-01-01T00:00:00Z");
 
@@ -23,12 +24,16 @@ const served = (nodeId: string, ttftMs = 100): AttemptReport => ({
   observation: { ok: true, nodeFault: false, ttftMs },
   errorCode: undefined,
   continuation: false,
+  startedAt: 0,
+  endedAt: ttftMs,
 });
 const failed = (nodeId: string, code = "upstream_error"): AttemptReport => ({
   nodeId,
   observation: { ok: false, nodeFault: true },
   errorCode: code,
   continuation: false,
+  startedAt: 0,
+  endedAt: 0,
 });
 
 let sequence = 0;
@@ -52,6 +57,9 @@ function outcome(fields: Partial<CallOutcome> = {}): CallOutcome {
     cache: "off",
     routeReason: "latency",
     affinityKeys: [],
+    startedAt: 0,
+    admission: undefined,
+    trace: passThroughTracer.begin(undefined),
     ...fields,
   };
 }

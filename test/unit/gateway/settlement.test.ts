@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CallOutcome } from "../../../src/gateway/index.js";
 import { Settlement } from "../../../src/gateway/outcome.js";
-import type { LogFields, Logger } from "../../../src/telemetry/index.js";
+import { type LogFields, type Logger, passThroughTracer } from "../../../src/telemetry/index.js";
 
 const outcome: CallOutcome = {
   requestId: "req-1",
@@ -21,6 +21,9 @@ const outcome: CallOutcome = {
   cache: "off",
   routeReason: "latency",
   affinityKeys: [],
+  startedAt: 0,
+  admission: undefined,
+  trace: passThroughTracer.begin(undefined),
 };
 
 function recordingLogger(): Logger & { errors: { msg: string; fields: LogFields | undefined }[] } {
