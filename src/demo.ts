@@ -158,6 +158,9 @@ Base URL: ${base}
   });
   for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta.content ?? "");
 
+The fleet at a glance, live (log in with the admin token ${config.admin.token}):
+  ${base.replace(/\/v1$/, "")}/dashboard
+
 Nodes and their live statistics:
   curl -H 'authorization: Bearer ${config.admin.token}' ${base.replace(/\/v1$/, "")}/admin/nodes
 Press Ctrl+C to stop.

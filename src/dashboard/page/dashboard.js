@@ -112,7 +112,8 @@ function renderSummary(s) {
   const cards = [
     ["nodes healthy", `${s.healthy} / ${s.nodes}`],
     ["requests/s", num(s.requests_per_s, 2)],
-    ["TTFT p50 / p95", `${ms(s.ttft_p50_ms)} / ${ms(s.ttft_p95_ms)}`],
+    ["TTFT p50", ms(s.ttft_p50_ms)],
+    ["TTFT p95", ms(s.ttft_p95_ms)],
     ["tokens/s", num(s.tokens_per_s, 1)],
     ["error rate", pct(s.error_rate)],
     ["in flight", String(s.in_flight)],
