@@ -4,7 +4,7 @@ import type { NodeEntry } from "../fleet/index.js";
 import { endpoints, type UsageReport } from "../openai/index.js";
 import type { NodeBreakers, RetryBudget } from "../resilience/index.js";
 import type { RequestFeatures } from "../routing/index.js";
-import type { CallTrace, CallTracer } from "../telemetry/index.js";
+import type { CallTrace } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
 import { Attempt, type AttemptEnv } from "./attempt.js";
 import type { FailoverGuards } from "./failover.js";
@@ -21,6 +21,8 @@ interface IncomingBase {
   readonly signal: AbortSignal;
   readonly header: HeaderReader;
   readonly headerValues: HeaderValues;
+  /** The call's place in a trace, begun by the http layer so that every reply can echo it. */
+  readonly trace: CallTrace;
   /** The peer's IP address, which stands for the client when the gateway runs open (no keys). */
   readonly clientAddress: string | undefined;
 }
@@ -46,7 +48,6 @@ export interface CallEnv {
   readonly clock: () => number;
   readonly responseLimitBytes: number;
   readonly publish: (outcome: CallOutcome) => void;
-  readonly tracer: CallTracer;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -58,7 +59,6 @@ const EMPTY = new Uint8Array(0);
 export class Call implements CallContext {
   readonly startedAt: number;
   readonly guards: FailoverGuards;
-  readonly trace: CallTrace;
   principal: Principal = OPEN_PRINCIPAL;
   /** The validated body, for the inference kinds. */
   request: ProxiedRequest | undefined;
@@ -88,7 +88,6 @@ export class Call implements CallContext {
     private readonly env: CallEnv,
   ) {
     this.startedAt = env.clock();
-    this.trace = env.tracer.begin(incoming.header("traceparent"));
     this.guards = { breakers: env.breakers, budget: env.budget, stopped: () => lifetime.signal.aborted };
   }
 
@@ -105,7 +104,7 @@ export class Call implements CallContext {
   }
   /** Sent on to every node tried, so their work joins the client's trace. */
   get traceparent(): string | undefined {
-    return this.trace.traceparent;
+    return this.incoming.trace.traceparent;
   }
   get rawBody(): Uint8Array {
     return "rawBody" in this.incoming ? this.incoming.rawBody : EMPTY;
@@ -166,7 +165,7 @@ export class Call implements CallContext {
       affinityKeys: this.affinityKeys,
       startedAt: this.startedAt,
       admission: this.admission,
-      trace: this.trace,
+      trace: this.incoming.trace,
     });
   }
 

@@ -4,7 +4,7 @@ import type { FleetRegistry, ModelListing } from "../fleet/index.js";
 import type { AdmissionQueue, NodeBreakers, RetryBudget } from "../resilience/index.js";
 import { TtftTracker } from "../resilience/index.js";
 import type { RoutingPolicy } from "../routing/index.js";
-import { type CallTracer, type Logger, passThroughTracer } from "../telemetry/index.js";
+import { type CallTrace, type CallTracer, type Logger, passThroughTracer } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
 import type { AffinityMemory } from "./affinity.js";
 import { Call, type CallEnv, type IncomingCall } from "./call.js";
@@ -81,7 +81,6 @@ export class Gateway {
       clock: deps.clock,
       responseLimitBytes: settings.responseLimitBytes,
       publish: (outcome) => this.settlement.publish(outcome),
-      tracer: deps.tracer ?? passThroughTracer,
     };
     const stages: Stage[] = [
       authenticate(deps.keys),
@@ -134,8 +133,12 @@ export class Gateway {
       call.bytes = byteLength(body);
       call.settle(reply.status);
     }
-    const traceparent = call.traceparent;
-    return traceparent === undefined ? reply : { ...reply, headers: { ...reply.headers, traceparent } };
+    return reply;
+  }
+
+  /** Begins a call's trace from the client's traceparent; the call ends it when it settles. */
+  beginTrace(clientTraceparent: string | undefined): CallTrace {
+    return (this.deps.tracer ?? passThroughTracer).begin(clientTraceparent);
   }
 
   ready(): boolean {

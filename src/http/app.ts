@@ -10,7 +10,7 @@ import { replyForError } from "./error-reply.js";
 import { requestContext } from "./incoming.js";
 import { type MetricsDeps, metricsRoute } from "./metrics-route.js";
 import { toResponse } from "./render.js";
-import { type RequestIdEnv, requestId } from "./request-id.js";
+import { idHeaders, type RequestIdEnv, requestId } from "./request-id.js";
 
 export interface AppDeps {
   readonly gateway: Gateway;
@@ -30,9 +30,16 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
 
   // API routes are calls like any other: they run the gateway's stages (authentication first).
   const viaGateway = async (c: Context<RequestIdEnv>, listing: Listing) => {
-    // Listings are always answered in one piece.
-    const reply = (await deps.gateway.handle({ ...listing, ...callBase(c) })) as PlainReply;
-    return toResponse(reply, { "x-request-id": c.get("requestId") });
+    const trace = deps.gateway.beginTrace(c.req.header("traceparent"));
+    const ids = idHeaders(c.get("requestId"), trace.traceparent);
+    try {
+      // Listings are always answered in one piece.
+      const reply = (await deps.gateway.handle({ ...listing, ...callBase(c), trace })) as PlainReply;
+      return toResponse(reply, ids);
+    } catch (err) {
+      // Answered here, not by onError, so that a refusal echoes the call's trace context too.
+      return toResponse(replyForError(err, deps.log, c.req.path), ids);
+    }
   };
   app.get("/v1/models", (c) => viaGateway(c, { kind: "models" }));
   app.get("/v1/models/:id{.+}", (c) => viaGateway(c, { kind: "model", modelId: c.req.param("id") }));

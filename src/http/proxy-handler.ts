@@ -6,7 +6,7 @@ import type { Logger } from "../telemetry/index.js";
 import { readJsonBody } from "./body.js";
 import { replyForError } from "./error-reply.js";
 import { header, requestContext } from "./incoming.js";
-import { requestIdOf } from "./request-id.js";
+import { idHeaders, requestIdOf } from "./request-id.js";
 import { writeReply } from "./write-reply.js";
 
 export interface ProxyDeps {
@@ -40,6 +40,8 @@ export async function handleProxied(
   deps: ProxyDeps,
 ): Promise<void> {
   const requestId = requestIdOf(header(req, "x-request-id"));
+  const trace = deps.gateway.beginTrace(header(req, "traceparent"));
+  const ids = idHeaders(requestId, trace.traceparent);
   const client = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) client.abort(errors.clientClosed());
@@ -50,13 +52,14 @@ export async function handleProxied(
       kind,
       ...(await readBody(req, deps.bodyLimitBytes)),
       requestId,
+      trace,
       signal: client.signal,
       ...requestContext(req),
     });
-    await writeReply(res, reply, { "x-request-id": requestId });
+    await writeReply(res, reply, ids);
   } catch (err) {
     const reply = replyForError(err, deps.log, req.url);
-    const headers = { "x-request-id": requestId };
+    const headers = ids;
     if (res.headersSent) res.destroy();
     // A body left unread (refused, too large) would have to be read to its end before the next
     // request on the connection: it closes once this answer is out instead.

@@ -11,6 +11,13 @@ export function requestIdOf(given: string | undefined): string {
   return given && SAFE_ID.test(given) ? given : randomUUID();
 }
 
+/** What every reply to a call echoes: its request id, and the trace context it was answered in. */
+export function idHeaders(requestId: string, traceparent: string | undefined): Record<string, string> {
+  return traceparent === undefined
+    ? { "x-request-id": requestId }
+    : { "x-request-id": requestId, traceparent };
+}
+
 /**
  * Gives every Hono-served request its id. Handlers echo it in their responses themselves: setting it
  * on `c.res` afterwards would turn every response into a Headers object.

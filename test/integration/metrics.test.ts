@@ -19,9 +19,15 @@ describe("GET /metrics: GenAI and fleet metrics in Prometheus' format", () => {
   const streamed = 3;
 
   beforeAll(async () => {
-    fleet = await startFleet([{ model: "tiny", slots: 4 }, { model: "tiny", slots: 4 }], {
-      nodeConfig: [{ region: "fra" }, { region: "ams" }],
-    });
+    fleet = await startFleet(
+      [
+        { model: "tiny", slots: 4 },
+        { model: "tiny", slots: 4 },
+      ],
+      {
+        nodeConfig: [{ region: "fra" }, { region: "ams" }],
+      },
+    );
     for (let i = 0; i < unary; i++) {
       await fleet.client.chat.completions.create({ model: "tiny", messages, max_tokens: 5 });
     }
@@ -47,7 +53,11 @@ describe("GET /metrics: GenAI and fleet metrics in Prometheus' format", () => {
   it("counts every call once in gen_ai.client.operation.duration, in seconds with the advised buckets", () => {
     const family = metrics.meta.get("gen_ai_client_operation_duration");
     expect(family).toMatchObject({ type: "histogram", unit: "s" });
-    const ok = { gen_ai_operation_name: "chat", gen_ai_provider_name: "llama_cpp", gen_ai_request_model: "tiny" };
+    const ok = {
+      gen_ai_operation_name: "chat",
+      gen_ai_provider_name: "llama_cpp",
+      gen_ai_request_model: "tiny",
+    };
     expect(total(metrics, "gen_ai_client_operation_duration_count", ok)).toBe(unary + streamed);
     expect(total(metrics, "gen_ai_client_operation_duration_count")).toBe(unary + streamed + 1);
     const bounds = select(metrics, "gen_ai_client_operation_duration_bucket", ok)
@@ -57,23 +67,34 @@ describe("GET /metrics: GenAI and fleet metrics in Prometheus' format", () => {
   });
 
   it("labels the node as server.address and server.port, and the failure by its code", () => {
-    const served = select(metrics, "gen_ai_client_operation_duration_count", { gen_ai_request_model: "tiny" });
+    const served = select(metrics, "gen_ai_client_operation_duration_count", {
+      gen_ai_request_model: "tiny",
+    });
     for (const sample of served) {
       expect(sample.labels).toMatchObject({ server_address: "127.0.0.1" });
       expect(sample.labels.fleetgate_node_id).toMatch(/^node-[01]$/);
       expect(Number(sample.labels.server_port)).toBeGreaterThan(0);
       expect(sample.labels.error_type).toBeUndefined();
     }
-    const failed = select(metrics, "gen_ai_client_operation_duration_count", { error_type: "model_not_found" });
+    const failed = select(metrics, "gen_ai_client_operation_duration_count", {
+      error_type: "model_not_found",
+    });
     expect(failed).toHaveLength(1);
     // A model nobody serves is not a label value: a client could send any string.
     expect(failed[0]?.labels.gen_ai_request_model).toBeUndefined();
   });
 
   it("records token usage in {token} by gen_ai.token.type", () => {
-    expect(metrics.meta.get("gen_ai_client_token_usage")).toMatchObject({ type: "histogram", unit: "{token}" });
-    expect(total(metrics, "gen_ai_client_token_usage_count", { gen_ai_token_type: "input" })).toBe(unary + streamed);
-    expect(total(metrics, "gen_ai_client_token_usage_count", { gen_ai_token_type: "output" })).toBe(unary + streamed);
+    expect(metrics.meta.get("gen_ai_client_token_usage")).toMatchObject({
+      type: "histogram",
+      unit: "{token}",
+    });
+    expect(total(metrics, "gen_ai_client_token_usage_count", { gen_ai_token_type: "input" })).toBe(
+      unary + streamed,
+    );
+    expect(total(metrics, "gen_ai_client_token_usage_count", { gen_ai_token_type: "output" })).toBe(
+      unary + streamed,
+    );
     expect(total(metrics, "gen_ai_client_token_usage_sum", { gen_ai_token_type: "output" })).toBe(
       unary * 5 + streamed * 6,
     );
@@ -82,12 +103,19 @@ describe("GET /metrics: GenAI and fleet metrics in Prometheus' format", () => {
   });
 
   it("measures time to first token and per output token for the successful calls", () => {
-    expect(metrics.meta.get("gen_ai_server_time_to_first_token")).toMatchObject({ type: "histogram", unit: "s" });
+    expect(metrics.meta.get("gen_ai_server_time_to_first_token")).toMatchObject({
+      type: "histogram",
+      unit: "s",
+    });
     expect(total(metrics, "gen_ai_server_time_to_first_token_count")).toBe(unary + streamed);
-    expect(select(metrics, "gen_ai_server_time_to_first_token_bucket", { le: "0.001" }).length).toBeGreaterThan(0);
+    expect(
+      select(metrics, "gen_ai_server_time_to_first_token_bucket", { le: "0.001" }).length,
+    ).toBeGreaterThan(0);
     expect(metrics.meta.get("gen_ai_server_time_per_output_token")).toMatchObject({ unit: "s" });
     expect(total(metrics, "gen_ai_server_time_per_output_token_count")).toBe(unary + streamed);
-    expect(select(metrics, "gen_ai_server_time_per_output_token_bucket", { le: "2.5" }).length).toBeGreaterThan(0);
+    expect(
+      select(metrics, "gen_ai_server_time_per_output_token_bucket", { le: "2.5" }).length,
+    ).toBeGreaterThan(0);
   });
 
   it("shows every node's state, breaker, slots and load, and the admission queue", () => {
@@ -128,7 +156,9 @@ describe("who may read /metrics", () => {
     const open = await startFleet([{ model: "tiny" }], { config: { metrics: { public: true } } });
     try {
       expect((await fetch(`${locked.gateway.url}/metrics`)).status).toBe(401);
-      const wrong = await fetch(`${locked.gateway.url}/metrics`, { headers: { authorization: "Bearer nope" } });
+      const wrong = await fetch(`${locked.gateway.url}/metrics`, {
+        headers: { authorization: "Bearer nope" },
+      });
       expect(wrong.status).toBe(401);
       expect((await adminFetch(locked.gateway.url, "/metrics")).status).toBe(200);
       const anyone = await fetch(`${open.gateway.url}/metrics`);
