@@ -17,7 +17,7 @@ import { planGeneration } from "./generation.js";
 import type { FaultConfig } from "./options.js";
 import { type CompletionPlan, parseCompletion } from "./request.js";
 import type { SlotTask } from "./slots.js";
-import { LlamaError, llamaErrors, mangle, Outgoing, readJson, sendError, sendJson } from "./wire.js";
+import { flood, LlamaError, llamaErrors, mangle, Outgoing, readJson, sendError, sendJson } from "./wire.js";
 
 /** POST /v1/chat/completions and /v1/completions. */
 export async function handleCompletion(
@@ -97,6 +97,8 @@ async function serve(
     decodeStart = performance.now();
     for (const [i, piece] of generation.pieces.entries()) {
       if (i === faults.dieAfterTokens) return await sink.die();
+      if (plan.stream && i === faults.endlessEvent?.afterTokens)
+        return await sink.endlessEvent(faults.endlessEvent.bytes);
       if (i === faults.hangMidStreamAfterTokens) return await exchange.stall();
       const wait = decodeStart + (i + 1) * interval - performance.now();
       if (wait >= 1) await sleep(wait, undefined, { signal: exchange.signal });
@@ -105,7 +107,7 @@ async function serve(
       metrics.recordDecode(pool.busy);
       sink.token(piece);
     }
-    sink.finish({
+    await sink.finish({
       text: generation.pieces.join(""),
       finishReason: generation.finishReason,
       promptTokens: plan.promptIds.length,
@@ -121,6 +123,8 @@ async function serve(
     lease.release(cached);
   }
 }
+
+const SSE_HEADERS = { "Content-Type": "text/event-stream", "X-Accel-Buffering": "no" };
 
 /** Streams chunks as tokens come (headers go out with the first one), or sends one body at the end. */
 class ResponseSink {
@@ -142,7 +146,12 @@ class ResponseSink {
     this.send(tokenChunk(this.plan.kind, this.meta, piece));
   }
 
-  finish(outcome: Outcome): void {
+  async finish(outcome: Outcome): Promise<void> {
+    if (!this.plan.stream && this.faults.hugeBodyBytes !== null) {
+      this.out.head(200, { "Content-Type": "application/json; charset=utf-8" });
+      await flood(this.exchange.res, '{"x":"', this.faults.hugeBodyBytes, '"}');
+      return;
+    }
     if (!this.plan.stream) {
       sendJson(this.exchange.res, 200, finalBody(this.plan.kind, this.meta, outcome), {
         bytesPerSecond: this.faults.slowBytesPerSecond,
@@ -157,6 +166,16 @@ class ResponseSink {
     this.out.end();
   }
 
+  /** The endless-event fault: the stream goes on (or starts, after no token), but its last event never ends. */
+  async endlessEvent(bytes: number): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      this.out.head(200, SSE_HEADERS);
+    }
+    await this.out.flushed();
+    await flood(this.exchange.res, 'data: {"x":"', bytes);
+  }
+
   /** The die fault: everything sent so far reaches the client, then the connection drops. */
   async die(): Promise<void> {
     await this.out.flushed();
@@ -166,7 +185,7 @@ class ResponseSink {
   private start(): void {
     if (this.started) return;
     this.started = true;
-    this.out.head(200, { "Content-Type": "text/event-stream", "X-Accel-Buffering": "no" });
+    this.out.head(200, SSE_HEADERS);
     if (this.plan.kind === "chat") this.send(roleChunk(this.meta));
   }
 

@@ -87,11 +87,7 @@ export function handleSlots(ctx: SimContext, res: ServerResponse, url: URL): voi
     sendError(res, llamaErrors.noSlot());
     return;
   }
-  sendJson(
-    res,
-    200,
-    pool.slots.map((slot) => slotJson(slot, options.nCtx)),
-  );
+  sendJson(res, 200, ctx.faults.zeroSlots ? [] : pool.slots.map((slot) => slotJson(slot, options.nCtx)));
 }
 
 /** An idle slot shows only its identity; a busy one adds its task, prompt progress and sampling. */

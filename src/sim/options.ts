@@ -17,6 +17,15 @@ export interface FaultConfig {
   slowBytesPerSecond: number | null;
   /** `/health` alternates between ok and 503 every period. */
   flapPeriodMs: number | null;
+  /**
+   * A hostile node: streams N tokens, then one event that never ends (`data: {"x":"` and `a` bytes,
+   * as fast as the client takes them), `bytes` in all unless the client leaves first.
+   */
+  endlessEvent: { afterTokens: number; bytes: number } | null;
+  /** A hostile node: a non-streamed answer becomes one JSON body of this many bytes, sent at full speed. */
+  hugeBodyBytes: number | null;
+  /** `/slots` answers `[]`, as a node that hides its slots does. */
+  zeroSlots: boolean;
 }
 
 export const faultConfigSchema = z.strictObject({
@@ -27,6 +36,11 @@ export const faultConfigSchema = z.strictObject({
   malformedOutput: z.boolean(),
   slowBytesPerSecond: z.number().positive().nullable(),
   flapPeriodMs: z.number().positive().nullable(),
+  endlessEvent: z
+    .strictObject({ afterTokens: z.number().int().min(0), bytes: z.number().int().min(1) })
+    .nullable(),
+  hugeBodyBytes: z.number().int().min(1).nullable(),
+  zeroSlots: z.boolean(),
 });
 
 export const faultPatchSchema = faultConfigSchema.partial();
@@ -39,6 +53,9 @@ export const NO_FAULTS: Readonly<FaultConfig> = Object.freeze({
   malformedOutput: false,
   slowBytesPerSecond: null,
   flapPeriodMs: null,
+  endlessEvent: null,
+  hugeBodyBytes: null,
+  zeroSlots: false,
 });
 
 export interface SimNodeOptions {

@@ -54,8 +54,29 @@ export function parseMessages(value: unknown): TemplateMessage[] {
     if (!isRecord(message) || typeof message.role !== "string") {
       throw llamaErrors.invalidRequest(`'messages[${i}].role' is required and must be a string`);
     }
+    refuseMedia(message.content);
     return { role: message.role, content: message.content };
   });
+}
+
+/** Media parts llama-server reads only with an mmproj, which the sim never has: refused as 500s, as it does. */
+const MEDIA_PARTS = new Map([
+  ["image_url", "image"],
+  ["input_audio", "audio"],
+  ["input_video", "video"],
+  ["video_url", "video"],
+]);
+
+function refuseMedia(content: unknown): void {
+  if (!Array.isArray(content)) return;
+  for (const part of content) {
+    const media = isRecord(part) && typeof part.type === "string" ? MEDIA_PARTS.get(part.type) : undefined;
+    if (media) {
+      throw llamaErrors.server(
+        `${media} input is not supported - hint: if this is unexpected, you may need to provide the mmproj`,
+      );
+    }
+  }
 }
 
 function promptOf(prompt: unknown, tokenizer: Tokenizer): number[] {

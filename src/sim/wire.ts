@@ -176,6 +176,36 @@ export function mangle(json: string): string {
   return json.slice(0, Math.ceil(json.length / 2));
 }
 
+const FLOOD_CHUNK = Buffer.alloc(64 * 1024, "a");
+
+/**
+ * The hostile-node faults: `prefix`, then `a` bytes as fast as the client takes them (waiting for
+ * the socket to drain, so the sim's own memory stays flat), `bytes` in all, then `suffix` and the
+ * end. Stops early when the client goes away.
+ */
+export async function flood(res: ServerResponse, prefix: string, bytes: number, suffix = ""): Promise<void> {
+  let left = bytes - Buffer.byteLength(prefix) - Buffer.byteLength(suffix);
+  res.write(prefix);
+  while (left > 0 && !res.destroyed) {
+    const piece = left >= FLOOD_CHUNK.length ? FLOOD_CHUNK : FLOOD_CHUNK.subarray(0, left);
+    left -= piece.length;
+    if (!res.write(piece)) await drainedOrClosed(res);
+  }
+  if (!res.destroyed) res.end(suffix);
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
 export function sendError(res: ServerResponse, error: LlamaError): void {
   if (res.headersSent) {
     res.destroy();
