@@ -7,7 +7,7 @@ import { readJsonBody } from "./body.js";
 import { replyForError } from "./error-reply.js";
 import { header, requestContext } from "./incoming.js";
 import { idHeaders, requestIdOf } from "./request-id.js";
-import { writeReply } from "./write-reply.js";
+import { closingUnlessRead, writeReply } from "./write-reply.js";
 
 export interface ProxyDeps {
   readonly gateway: Gateway;
@@ -59,11 +59,8 @@ export async function handleProxied(
     await writeReply(res, reply, ids);
   } catch (err) {
     const reply = replyForError(err, deps.log, req.url);
-    const headers = ids;
     if (res.headersSent) res.destroy();
-    // A body left unread (refused, too large) would have to be read to its end before the next
-    // request on the connection: it closes once this answer is out instead.
-    else await writeReply(res, reply, req.complete ? headers : { ...headers, connection: "close" });
+    else await writeReply(res, reply, closingUnlessRead(req, ids));
   } finally {
     res.off("close", onClose);
   }

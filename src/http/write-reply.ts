@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GatewayReply } from "../gateway/index.js";
 
 /**
@@ -49,4 +49,16 @@ function drained(res: ServerResponse): Promise<void> {
     res.on("drain", done);
     res.on("close", done);
   });
+}
+
+/**
+ * Headers for an answer given before the request's body was read (a refusal): reading an unwanted
+ * upload to its end just to keep the connection alive is what a hostile client would want, so the
+ * connection closes once the answer is out instead.
+ */
+export function closingUnlessRead(
+  req: IncomingMessage,
+  headers: Record<string, string>,
+): Record<string, string> {
+  return req.complete ? headers : { ...headers, connection: "close" };
 }
