@@ -97,7 +97,10 @@ function nodeAddresses(registry: FleetRegistry): (id: string) => NodeAddress {
 }
 
 /** GenAI and fleet metrics from every outcome. */
-function outcomeMetrics(metrics: GatewayMetrics, addressOf: (id: string) => NodeAddress): OutcomeSubscriber {
+export function outcomeMetrics(
+  metrics: GatewayMetrics,
+  addressOf: (id: string) => NodeAddress,
+): OutcomeSubscriber {
   return function recordMetrics(outcome) {
     for (const attempt of tries(outcome)) {
       const { nodeId } = attempt.report;
@@ -148,7 +151,7 @@ function recordOperation(
 }
 
 /** Ends each call's span, with a child span per attempt. */
-function callSpans(addressOf: (id: string) => NodeAddress): OutcomeSubscriber {
+export function callSpans(addressOf: (id: string) => NodeAddress): OutcomeSubscriber {
   return function endCallSpan(outcome) {
     outcome.trace.end(spanRecord(outcome, addressOf));
   };

@@ -1,0 +1,225 @@
+import { describe, expect, it } from "vitest";
+import type { AttemptReport, CallOutcome } from "../../../src/gateway/index.js";
+import { callSpans, outcomeMetrics } from "../../../src/gateway/observers.js";
+import {
+  type CallSpanRecord,
+  type GatewayMetrics,
+  type NodeAddress,
+  type OperationRecord,
+  passThroughTracer,
+} from "../../../src/telemetry/index.js";
+
+const addressOf = (id: string): NodeAddress => ({ id, address: `${id}.local`, port: 8080 });
+
+function attempt(
+  nodeId: string,
+  startedAt: number,
+  endedAt: number,
+  fields: Partial<AttemptReport> = {},
+): AttemptReport {
+  return {
+    nodeId,
+    observation: { ok: true, nodeFault: false, ttftMs: 30 },
+    errorCode: undefined,
+    continuation: false,
+    startedAt,
+    endedAt,
+    ...fields,
+  };
+}
+
+const failed = { observation: { ok: false, nodeFault: true }, errorCode: "upstream_unreachable" };
+const lost = { observation: { ok: false, nodeFault: false } };
+
+function outcome(fields: Partial<CallOutcome>): CallOutcome {
+  return {
+    requestId: "req",
+    kind: "chat",
+    stream: true,
+    model: "tiny",
+    keyId: "key",
+    tenant: "acme",
+    status: 200,
+    errorCode: undefined,
+    attempts: [],
+    servedBy: undefined,
+    usage: { promptTokens: 12, completionTokens: 11, cachedTokens: undefined, source: "exact" },
+    ttftMs: 100,
+    durationMs: 600,
+    bytes: 10,
+    cache: "off",
+    routeReason: "latency",
+    affinityKeys: [],
+    startedAt: 1000,
+    admission: undefined,
+    trace: passThroughTracer.begin(undefined),
+    ...fields,
+  };
+}
+
+/** A GatewayMetrics that writes down what it is told. */
+function recorder() {
+  const calls: unknown[][] = [];
+  const operations: OperationRecord[] = [];
+  const note =
+    (name: string) =>
+    (...args: unknown[]) => {
+      calls.push([name, ...args]);
+    };
+  const metrics: GatewayMetrics = {
+    operation: (record) => operations.push(record),
+    attempt: note("attempt"),
+    routed: note("routed"),
+    failover: note("failover"),
+    continuation: note("continuation"),
+    hedge: note("hedge"),
+    admissionWait: note("admissionWait"),
+    storeError: note("storeError"),
+  };
+  return { metrics, calls, operations, of: (name: string) => calls.filter((call) => call[0] === name) };
+}
+
+describe("outcome metrics", () => {
+  it("tells a failover (one try after another ended) from a hedge (raced while the first ran)", () => {
+    const failover = recorder();
+    outcomeMetrics(
+      failover.metrics,
+      addressOf,
+    )(outcome({ attempts: [attempt("a", 1000, 1010, failed), attempt("b", 1010, 1600)], servedBy: "b" }));
+    expect(failover.of("failover")).toEqual([["failover", "a"]]);
+    expect(failover.of("hedge")).toEqual([]);
+    expect(failover.of("attempt")).toEqual([
+      ["attempt", "a", "failed", "upstream_unreachable"],
+      ["attempt", "b", "ok", undefined],
+    ]);
+    expect(failover.of("routed")).toEqual([["routed", "a", "latency"]]);
+
+    const hedged = recorder();
+    // Reported in the order they ended: the hedge won, the primary was cancelled after.
+    outcomeMetrics(
+      hedged.metrics,
+      addressOf,
+    )(outcome({ attempts: [attempt("b", 1200, 1600), attempt("a", 1000, 1300, lost)], servedBy: "b" }));
+    expect(hedged.of("hedge")).toEqual([["hedge", true]]);
+    expect(hedged.of("failover")).toEqual([]);
+    expect(hedged.of("attempt")).toContainEqual(["attempt", "a", "ended", undefined]);
+  });
+
+  it("counts a continuation apart from failovers", () => {
+    const { metrics, of } = recorder();
+    outcomeMetrics(
+      metrics,
+      addressOf,
+    )(
+      outcome({
+        attempts: [attempt("a", 1000, 1300, failed), attempt("b", 1300, 1600, { continuation: true })],
+        servedBy: "b",
+      }),
+    );
+    expect(of("continuation")).toEqual([["continuation", "b"]]);
+    expect(of("failover")).toEqual([]);
+  });
+
+  it("records the GenAI operation as the conventions define it", () => {
+    const { metrics, operations } = recorder();
+    outcomeMetrics(metrics, addressOf)(outcome({ attempts: [attempt("a", 1000, 1600)], servedBy: "a" }));
+    expect(operations).toEqual([
+      {
+        operation: "chat",
+        model: "tiny",
+        node: addressOf("a"),
+        errorType: undefined,
+        durationS: 0.6,
+        ttftS: 0.1,
+        // (600 ms - 100 ms to the first token) over the 10 tokens after it.
+        timePerOutputTokenS: 0.05,
+        inputTokens: 12,
+        outputTokens: 11,
+      },
+    ]);
+  });
+
+  it("takes a one-piece answer's first token from its node, and gives embeddings no output", () => {
+    const unary = recorder();
+    outcomeMetrics(
+      unary.metrics,
+      addressOf,
+    )(outcome({ stream: false, ttftMs: undefined, attempts: [attempt("a", 1050, 1600)], servedBy: "a" }));
+    // 50 ms until the attempt began, then the node's 30 ms.
+    expect(unary.operations[0]?.ttftS).toBeCloseTo(0.08);
+    const embeddings = recorder();
+    outcomeMetrics(
+      embeddings.metrics,
+      addressOf,
+    )(
+      outcome({ kind: "embeddings", ttftMs: undefined, attempts: [attempt("a", 1000, 1100)], servedBy: "a" }),
+    );
+    expect(embeddings.operations[0]).toMatchObject({
+      operation: "embeddings",
+      ttftS: undefined,
+      timePerOutputTokenS: undefined,
+      inputTokens: 12,
+      outputTokens: undefined,
+    });
+  });
+
+  it("labels failures by code, keeps unserved models and unused tokens out, and skips listings", () => {
+    const { metrics, operations, of } = recorder();
+    const observe = outcomeMetrics(metrics, addressOf);
+    observe(outcome({ status: 404, errorCode: "model_not_found", model: "made-up", routeReason: undefined }));
+    expect(operations[0]).toMatchObject({
+      errorType: "model_not_found",
+      model: undefined,
+      node: undefined,
+      ttftS: undefined,
+      inputTokens: undefined,
+    });
+    expect(of("routed")).toEqual([]);
+    observe(outcome({ kind: "models" }));
+    expect(operations).toHaveLength(1);
+  });
+
+  it("records the admission wait, with the refusal's code", () => {
+    const { metrics, of } = recorder();
+    const observe = outcomeMetrics(metrics, addressOf);
+    observe(outcome({ admission: { waitedMs: 250, admitted: true } }));
+    observe(
+      outcome({
+        status: 503,
+        errorCode: "overloaded_timeout",
+        admission: { waitedMs: 2000, admitted: false },
+      }),
+    );
+    expect(of("admissionWait")).toEqual([
+      ["admissionWait", 0.25, undefined],
+      ["admissionWait", 2, "overloaded_timeout"],
+    ]);
+  });
+});
+
+describe("call spans", () => {
+  it("give each attempt its offset from the call's start, in the order they started", () => {
+    const records: CallSpanRecord[] = [];
+    const trace = { traceparent: undefined, end: (record: CallSpanRecord) => records.push(record) };
+    callSpans(addressOf)(
+      outcome({ attempts: [attempt("b", 1200, 1600), attempt("a", 1000, 1300, lost)], servedBy: "b", trace }),
+    );
+    expect(records[0]?.attempts).toEqual([
+      expect.objectContaining({
+        node: addressOf("a"),
+        startOffsetMs: 0,
+        durationMs: 300,
+        result: "ended",
+        hedge: false,
+      }),
+      expect.objectContaining({
+        node: addressOf("b"),
+        startOffsetMs: 200,
+        durationMs: 400,
+        result: "ok",
+        hedge: true,
+      }),
+    ]);
+    expect(records[0]).toMatchObject({ operation: "chat", servedBy: "b", inputTokens: 12, outputTokens: 11 });
+  });
+});
