@@ -120,7 +120,7 @@ export const errors = {
       type: "not_found_error",
     }),
   modelNotFound: (model: string) =>
-    new GatewayError(`The model '${model}' is not served by any healthy node`, {
+    new GatewayError(`No node of this gateway serves the model '${model}'`, {
       status: 404,
       code: "model_not_found",
       type: "not_found_error",
@@ -191,12 +191,20 @@ export const errors = {
   /** Any other 4xx keeps the node's status: the request itself was refused, and no node would differ. */
   upstreamRejected: (status: number, message: string, details?: ErrorDetails) =>
     new GatewayError(message, { status, code: "upstream_rejected", type: rejectionType(status), details }),
+  /** 400, not the node's 501: what this deployment cannot do is final, and SDKs must not retry it. */
   upstreamNotSupported: (message: string, details?: ErrorDetails) =>
     new GatewayError(message, {
-      status: 501,
+      status: 400,
       code: "upstream_not_supported",
-      type: "upstream_error",
+      type: "invalid_request_error",
       details,
+    }),
+  /** A node refused the gateway's own credentials: its operator's configuration, not the client's. */
+  upstreamAuthFailed: (nodeId: string, status: number, message: string) =>
+    new GatewayError(`Node '${nodeId}' refused the gateway's credentials (HTTP ${status}): ${message}`, {
+      status: 502,
+      code: "upstream_auth_failed",
+      type: "upstream_error",
     }),
   upstreamUnavailable: (message: string, details?: ErrorDetails) =>
     new GatewayError(message, {

@@ -51,6 +51,11 @@ export async function startGateway(
     maxConnectionsPerNode: config.upstream.max_connections_per_node,
     connectTimeoutMs: config.upstream.connect_timeout_ms,
     keepAliveTimeoutMs: config.upstream.keepalive_timeout_ms,
+    limits: {
+      maxEventBytes: config.resilience.max_event_bytes,
+      maxResponseBytes: config.resilience.max_response_bytes,
+    },
+    bufferedBytesBudget: config.resilience.buffered_bytes_budget,
   });
   const prober = new Prober(
     registry,

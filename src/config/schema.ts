@@ -146,12 +146,27 @@ const resilienceSchema = z.strictObject({
   response_timeout_ms: z.number().int().min(10).default(120_000),
   /** Silence between two events of a stream longer than this is the node's fault. */
   idle_timeout_ms: z.number().int().min(10).default(30_000),
-  /** A node response larger than this is cut off as the node's fault. */
+  /** A node response larger than this, counted from its first byte, is cut off as the node's fault. */
   max_response_bytes: z
     .number()
     .int()
     .min(1024)
     .default(64 * 1024 * 1024),
+  /** One SSE event larger than this (a node that never ends its event) is cut off as the node's fault. */
+  max_event_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /**
+   * Bytes all non-streamed answers being read may hold at once; when one would overflow it, the
+   * largest are failed as their nodes' fault.
+   */
+  buffered_bytes_budget: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(256 * 1024 * 1024),
   /** Retries may add at most this share of the request rate (plus a floor), so outages do not become storms. */
   retry_budget_ratio: z.number().min(0).max(10).default(0.2),
   retry_budget_min_per_second: z.number().min(0).default(10),

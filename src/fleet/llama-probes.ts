@@ -25,9 +25,10 @@ export function parseProps(body: string): CapacityReading {
   return parsed.success ? { slotsTotal: parsed.data.total_slots } : {};
 }
 
+/** No slot listed says nothing about capacity (a node hiding them, a router in front): unknown, not full. */
 export function parseSlots(body: string): CapacityReading {
   const parsed = slotsSchema.safeParse(safeJson(body));
-  if (!parsed.success) return {};
+  if (!parsed.success || parsed.data.length === 0) return {};
   return {
     slotsTotal: parsed.data.length,
     slotsBusy: parsed.data.filter((slot) => slot.is_processing).length,

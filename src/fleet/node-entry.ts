@@ -107,9 +107,12 @@ export class NodeEntry implements NodeView {
     if (this.record.declaredModels === undefined) this.servedModels = models;
   }
 
+  /** A reading without a positive slot count leaves the count as it was: zero slots would mean "always full". */
   updateCapacity(reading: CapacityReading): void {
+    const slotsTotal =
+      reading.slotsTotal !== undefined && reading.slotsTotal > 0 ? reading.slotsTotal : undefined;
     this.capacity = {
-      slotsTotal: this.record.declaredSlots ?? reading.slotsTotal ?? this.capacity.slotsTotal,
+      slotsTotal: this.record.declaredSlots ?? slotsTotal ?? this.capacity.slotsTotal,
       slotsBusy: reading.slotsBusy ?? this.capacity.slotsBusy,
       deferred: reading.deferred ?? this.capacity.deferred,
     };

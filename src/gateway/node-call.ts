@@ -1,7 +1,9 @@
 import { errors, GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
+import type { RequestFeatures } from "../routing/index.js";
 import {
   classifyTransportError,
+  ERROR_BODY_LIMIT_BYTES,
   fetchWhole,
   NodeFault,
   readBody,
@@ -26,6 +28,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   readonly clientGone: () => boolean;
   readonly responseLimitBytes: number;
+  /** What was asked (prompt and answer length), which time limits grow with. */
+  readonly features: RequestFeatures | undefined;
 }
 
 /**
@@ -43,7 +47,7 @@ export async function callNode(
     return transportFailure(attempt, err, context);
   }
   if (response.status < 400) return { kind: "done", value: response };
-  const body = await readBody(response.body, context.responseLimitBytes).catch(() => Buffer.alloc(0));
+  const body = await readBody(response.body, ERROR_BODY_LIMIT_BYTES).catch(() => Buffer.alloc(0));
   return errorStatus(attempt, response.status, body);
 }
 
@@ -75,10 +79,15 @@ function requestFor(attempt: Attempt, context: CallContext) {
   };
 }
 
-/** A node's error status: its 5xx may be retried elsewhere, its 4xx is the client's final answer. */
-function errorStatus<T>(attempt: Attempt, status: number, body: Buffer): AttemptResult<T> {
+/**
+ * A node's error answer, judged by what it maps to rather than by the node's own status: a 5xx for
+ * the client is the node's fault and may be retried elsewhere; a 4xx is the client's final answer
+ * and costs the node nothing (upstream-error.ts decides which, e.g. llama-server's 500 for an image
+ * it cannot read is the client's, its 401 for the gateway's key the node operator's).
+ */
+export function errorStatus<T>(attempt: Attempt, status: number, body: Buffer): AttemptResult<T> {
   const error = upstreamErrorFrom(attempt.entry.id, status, body);
-  if (status >= 500) {
+  if (error.status >= 500) {
     attempt.failByNode(error);
     return { kind: "retry", error };
   }

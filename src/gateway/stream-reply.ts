@@ -11,7 +11,6 @@ export interface StreamSettings {
   readonly keepAliveMs: number;
   readonly idleTimeoutMs: number;
   readonly ttftTimeoutMs: number;
-  readonly responseLimitBytes: number;
   readonly continuation: boolean;
   /** Hedging delay per node; undefined when hedging is off or the node has no history yet. */
   readonly hedgeDelayMs: (nodeId: string) => number | undefined;
@@ -40,7 +39,6 @@ export async function streamReply(call: Call, settings: StreamSettings): Promise
       call,
       keepAliveMs: settings.keepAliveMs,
       idleTimeoutMs: settings.idleTimeoutMs,
-      maxResponseBytes: settings.responseLimitBytes,
       stoppedBy: () => stopReason(call, call.currentNode ?? ""),
       commentFirst: settledFirst === TICK,
       transcript,

@@ -1,7 +1,7 @@
 import { errors, type GatewayError } from "../errors.js";
 import { encodeComment, errorEvent } from "../openai/index.js";
 import type { ContinuationStream, StreamTranscript } from "../resilience/index.js";
-import { NodeFault, type SseObserver } from "../upstream/index.js";
+import { NodeFault, type SseObserver, SseOverflow } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
 import type { Call } from "./call.js";
 import type { OpenedStream } from "./stream-open.js";
@@ -17,7 +17,6 @@ export interface RelayOptions {
   readonly call: Call;
   readonly keepAliveMs: number;
   readonly idleTimeoutMs: number;
-  readonly maxResponseBytes: number;
   /** Why the gateway stopped the stream (deadline, shutdown), if it did: ended with that error, no blame. */
   readonly stoppedBy: () => GatewayError | undefined;
   /** Send a keep-alive comment before waiting: the client has already waited one interval. */
@@ -88,7 +87,6 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
       new NodeFault(id, errors.upstreamTimeout(id, `no event for ${options.idleTimeoutMs} ms`)),
     );
   }, options.idleTimeoutMs);
-  let bytes = opened.first.byteLength;
   let ending: Ending = { kind: "complete" };
   try {
     options.transcript?.record(opened.firstEvents);
@@ -96,12 +94,12 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
     for (;;) {
       const next = await chunks.next();
       if (next.done) break;
-      bytes += next.value.byteLength;
-      if (bytes > options.maxResponseBytes) {
-        ending = nodeFailure(attempt, "the response exceeded its size limit");
+      // The framer's caps count from the node's first byte, the opening included.
+      const events = framer.push(next.value);
+      if (events instanceof SseOverflow) {
+        ending = nodeFailure(attempt, events.detail);
         break;
       }
-      const events = framer.push(next.value);
       if (!events) continue;
       // Only complete events count as progress: a node trickling bytes still goes idle.
       idle.refresh();

@@ -6,20 +6,24 @@ import type { Call } from "./call.js";
 import { type AttemptResult, tryInOrder } from "./failover.js";
 import { callNodeWhole } from "./node-call.js";
 import { errorReply, jsonReply, type PlainReply } from "./reply.js";
+import { answerAllowanceMs } from "./time-budget.js";
 
 /**
  * A call answered in one piece: the first node to answer sanely wins, and its body passes through
  * unchanged. A node that fails, answers 5xx, sends a body that is not JSON or has not answered within
- * `responseTimeoutMs` is replaced by the next.
+ * `responseTimeoutMs` plus the time the asked-for prompt and answer take at its pace is replaced by
+ * the next: llama-server sends nothing before it is done, so the size of the ask is all there is
+ * to tell a long answer from a stuck node.
  */
 export async function unaryReply(call: Call, responseTimeoutMs: number): Promise<PlainReply> {
   const outcome = await tryInOrder(call.ranked, call.guards, async (entry) => {
     const attempt = call.beginAttempt(entry);
+    const limitMs = Math.round(responseTimeoutMs + answerAllowanceMs(entry, call.features));
     const timer = setTimeout(() => {
       attempt.abandon(
-        new NodeFault(entry.id, errors.upstreamTimeout(entry.id, `no answer within ${responseTimeoutMs} ms`)),
+        new NodeFault(entry.id, errors.upstreamTimeout(entry.id, `no answer within ${limitMs} ms`)),
       );
-    }, responseTimeoutMs);
+    }, limitMs);
     try {
       return await answerFrom(attempt, call);
     } finally {

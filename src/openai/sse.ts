@@ -50,12 +50,22 @@ export class SseDecoder {
   }
 }
 
+const LF = 10;
+const CR = 13;
+
+/**
+ * The first `\n\n` or `\r\n\r\n`. Walking line ends stops at the first boundary: searching for each
+ * pattern across the whole text would scan every remaining byte once per event.
+ */
 function findBoundary(text: string): { index: number; length: number } | undefined {
-  const lf = text.indexOf("\n\n");
-  const crlf = text.indexOf("\r\n\r\n");
-  if (lf === -1 && crlf === -1) return undefined;
-  if (crlf !== -1 && (lf === -1 || crlf < lf)) return { index: crlf, length: 4 };
-  return { index: lf, length: 2 };
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) {
+    const next = text.charCodeAt(i + 1);
+    if (next === LF) return { index: i, length: 2 };
+    if (next === CR && text.charCodeAt(i + 2) === LF && text.charCodeAt(i - 1) === CR) {
+      return { index: i - 1, length: 4 };
+    }
+  }
+  return undefined;
 }
 
 function parseBlock(block: string): SseEvent | undefined {

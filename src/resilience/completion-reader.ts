@@ -1,8 +1,14 @@
 import type { Readable } from "node:stream";
 import { z } from "zod";
 import { errors } from "../errors.js";
-import { DONE_DATA, SseDecoder, usageSchema } from "../openai/index.js";
-import { classifyTransportError, NodeFault } from "../upstream/index.js";
+import { DONE_DATA, SseDecoder, type SseEvent, usageSchema } from "../openai/index.js";
+import {
+  classifyTransportError,
+  type FramingLimits,
+  NodeFault,
+  SseFramer,
+  SseOverflow,
+} from "../upstream/index.js";
 
 const textChunkSchema = z.looseObject({
   choices: z.array(
@@ -24,10 +30,11 @@ export interface TextPiece {
 
 /**
  * Reads a streamed `/v1/completions` body event by event. Anything the node got wrong (broken
- * connection, error event, a chunk that is not a text completion) throws a `NodeFault`; our own
- * abort throws the signal's reason.
+ * connection, error event, a chunk that is not a text completion, an event or body over the
+ * limits) throws a `NodeFault`; our own abort throws the signal's reason.
  */
 export class CompletionReader {
+  private readonly framer: SseFramer;
   private readonly decoder = new SseDecoder();
   private readonly queued: string[] = [];
   private readonly chunks: AsyncIterator<Buffer>;
@@ -37,8 +44,10 @@ export class CompletionReader {
     private readonly body: Readable,
     private readonly nodeId: string,
     private readonly signal: AbortSignal,
+    limits: FramingLimits,
   ) {
     this.chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    this.framer = new SseFramer(limits);
   }
 
   /** The next piece; "done" at `[DONE]`, undefined when the body ended without it. */
@@ -62,8 +71,20 @@ export class CompletionReader {
     } catch (err) {
       throw classifyTransportError(this.nodeId, err, this.signal);
     }
-    const events = next.done ? this.decoder.flush() : this.decoder.push(next.value);
-    if (next.done) this.ended = true;
+    if (next.done) {
+      this.ended = true;
+      const rest = this.framer.rest;
+      if (rest) this.decoder.push(rest);
+      this.queue(this.decoder.flush());
+      return;
+    }
+    // Only whole events reach the decoder, so a node that never ends one costs no re-scans.
+    const framed = this.framer.push(next.value);
+    if (framed instanceof SseOverflow) throw this.malformed(framed.detail);
+    if (framed) this.queue(this.decoder.push(framed));
+  }
+
+  private queue(events: readonly SseEvent[]): void {
     for (const event of events) this.queued.push(event.data);
   }
 

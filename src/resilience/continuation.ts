@@ -84,7 +84,7 @@ export async function continueChatStream(input: ContinuationInput): Promise<Cont
     "/v1/completions",
     completionBody(input, rendered.data.prompt, remaining),
   );
-  const reader = new CompletionReader(response.body, input.target.id, input.signal);
+  const reader = new CompletionReader(response.body, input.target.id, input.signal, input.pools.limits);
   try {
     return stream(input, await readHead(reader, input), reader);
   } catch (err) {

@@ -92,10 +92,13 @@ export interface WholeResponse {
   readonly body: Buffer;
 }
 
+/** An error answer is a message, not content: more than this is not worth holding. */
+export const ERROR_BODY_LIMIT_BYTES = 64 * 1024;
+
 /**
- * Sends one request and collects the whole answer, at most `limitBytes` of it. Dispatching with a
- * small handler skips the promise, Readable and abort-listener layers of `request()`: this is the
- * path every non-streamed call takes.
+ * Sends one request and collects the whole answer, at most `limitBytes` of it, holding its bytes
+ * against the pools' shared buffer budget. Dispatching with a small handler skips the promise,
+ * Readable and abort-listener layers of `request()`: this is the path every non-streamed call takes.
  */
 export function fetchWhole(
   pools: UpstreamPools,
@@ -109,29 +112,34 @@ export function fetchWhole(
     const chunks: Buffer[] = [];
     let size = 0;
     let status = 0;
-    let abort: (() => void) | undefined;
+    let limit = limitBytes;
+    let abort: ((reason: Error) => void) | undefined;
+    const tooLarge = (detail: string) =>
+      new NodeFault(target.id, errors.upstreamMalformed(target.id, detail));
+    const lease = pools.budget.open((detail) => abort?.(tooLarge(detail)));
+    const onAbort = () => abort?.(signal?.reason);
     const settle = () => {
-      if (abort) signal?.removeEventListener("abort", abort);
+      lease.release();
+      signal?.removeEventListener("abort", onAbort);
     };
     pools.for(origin, target.slotsTotal).dispatch(options, {
       onRequestStart(controller) {
-        abort = () => controller.abort(signal?.reason);
-        if (signal?.aborted) abort();
-        else signal?.addEventListener("abort", abort, { once: true });
+        abort = (reason) => controller.abort(reason);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener("abort", onAbort, { once: true });
       },
       onResponseStart(_controller, statusCode) {
         status = statusCode;
+        if (status >= 400) limit = Math.min(limit, ERROR_BODY_LIMIT_BYTES);
       },
       onResponseData(controller, chunk) {
         size += chunk.length;
-        if (size <= limitBytes) chunks.push(chunk);
-        else
+        if (size > limit) controller.abort(tooLarge(`response body exceeds ${limit} bytes`));
+        else if (!lease.grow(chunk.length))
           controller.abort(
-            new NodeFault(
-              target.id,
-              errors.upstreamMalformed(target.id, `response body exceeds ${limitBytes} bytes`),
-            ),
+            tooLarge(`response body of ${size} bytes does not fit the gateway's buffer budget`),
           );
+        else chunks.push(chunk);
       },
       onResponseEnd() {
         settle();

@@ -1,5 +1,6 @@
 export {
   classifyTransportError,
+  ERROR_BODY_LIMIT_BYTES,
   fetchWhole,
   NodeFault,
   readBody,
@@ -11,5 +12,5 @@ export {
 } from "./dispatch.js";
 export { type PoolOptions, UpstreamPools } from "./pools.js";
 export { createProbeTransport } from "./probe-transport.js";
-export { SseFramer } from "./sse-framer.js";
+export { type FramingLimits, SseFramer, SseOverflow } from "./sse-framer.js";
 export { SseObserver } from "./sse-observer.js";

@@ -1,9 +1,15 @@
 import { Pool } from "undici";
+import { BufferBudget } from "./buffer-budget.js";
+import type { FramingLimits } from "./sse-framer.js";
 
 export interface PoolOptions {
   readonly maxConnectionsPerNode: number;
   readonly connectTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Caps on what one node response may be: its events and its whole length. */
+  readonly limits: FramingLimits;
+  /** Response bytes all buffered (non-streamed) answers may hold at once. */
+  readonly bufferedBytesBudget: number;
 }
 
 /**
@@ -13,8 +19,16 @@ export interface PoolOptions {
  */
 export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
+  /** Shared by every call through these pools, so the bound is the gateway's, not a call's. */
+  readonly budget: BufferBudget;
 
-  constructor(private readonly options: PoolOptions) {}
+  constructor(private readonly options: PoolOptions) {
+    this.budget = new BufferBudget(options.bufferedBytesBudget);
+  }
+
+  get limits(): FramingLimits {
+    return this.options.limits;
+  }
 
   for(origin: string, slots?: number): Pool {
     let pool = this.pools.get(origin);

@@ -2,8 +2,9 @@ import { DONE_DATA, extractUsage, SseDecoder, type SseEvent, type UsageReport } 
 
 /**
  * Watches a relayed SSE stream without changing it: counts data events, notices `[DONE]` and error
- * events, and picks up the usage chunk. JSON is parsed only for events that can carry usage or an
- * error, so the common token chunk costs a substring search, not a parse.
+ * events, and picks up the usage chunk. Once the stream is known to speak JSON, it is parsed only for
+ * events that can carry usage or an error, so the common token chunk costs a substring search, not
+ * a parse; the opening events, which decide whether the stream is relayed at all, are parsed whole.
  */
 export class SseObserver {
   private readonly decoder = new SseDecoder();
@@ -17,10 +18,13 @@ export class SseObserver {
 
   constructor(private readonly clock: () => number) {}
 
-  /** Observes the chunk's complete events and returns them, so others can read them without decoding again. */
-  push(chunk: Uint8Array): readonly SseEvent[] {
+  /**
+   * Observes the chunk's complete events and returns them, so others can read them without decoding
+   * again. `strict` parses every event, for the opening of a stream: a brace on each end is no proof.
+   */
+  push(chunk: Uint8Array, strict = false): readonly SseEvent[] {
     const events = this.decoder.push(chunk);
-    for (const event of events) this.onData(event.data);
+    for (const event of events) this.onData(event.data, strict);
     return events;
   }
 
@@ -28,7 +32,7 @@ export class SseObserver {
     for (const event of this.decoder.flush()) this.onData(event.data);
   }
 
-  private onData(data: string): void {
+  private onData(data: string, strict = false): void {
     const now = this.clock();
     this.firstEventAt ??= now;
     this.lastEventAt = now;
@@ -38,7 +42,7 @@ export class SseObserver {
     }
     this.events += 1;
     const mayCarry = data.includes('"usage"') || data.includes('"timings"') || data.includes('"error"');
-    if (!mayCarry && data.startsWith("{") && data.endsWith("}")) return;
+    if (!strict && !mayCarry && data.startsWith("{") && data.endsWith("}")) return;
     let payload: unknown;
     try {
       payload = JSON.parse(data);

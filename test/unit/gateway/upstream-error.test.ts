@@ -9,6 +9,7 @@ const NODE_CODES = [
   "upstream_not_supported",
   "upstream_unavailable",
   "upstream_error",
+  "upstream_auth_failed",
 ];
 
 const llama = (status: number, type: string, message: string, extra: Record<string, unknown> = {}) =>
@@ -39,17 +40,29 @@ describe("a node's error answer", () => {
 
   it.each([
     [400, "invalid_request_error", "upstream_rejected", 400, "invalid_request_error"],
-    [401, "authentication_error", "upstream_rejected", 401, "authentication_error"],
-    [403, "permission_error", "upstream_rejected", 403, "permission_error"],
     [404, "not_found_error", "upstream_rejected", 404, "not_found_error"],
     [429, "rate_limit_error", "upstream_rejected", 429, "rate_limit_error"],
     [500, "server_error", "upstream_error", 502, "upstream_error"],
-    [501, "not_supported_error", "upstream_not_supported", 501, "upstream_error"],
+    // What the deployment cannot do is final: a 4xx, so neither failover nor SDKs retry it.
+    [501, "not_supported_error", "upstream_not_supported", 400, "invalid_request_error"],
     [503, "unavailable_error", "upstream_unavailable", 503, "service_unavailable_error"],
   ])("maps HTTP %i %s to %s (HTTP %i, %s)", (status, llamaType, code, clientStatus, type) => {
     const err = upstreamErrorFrom("node-1", status, llama(status, llamaType, "the node's words"));
     expect(err).toMatchObject({ code, status: clientStatus, type, message: "the node's words" });
   });
+
+  it.each([
+    [401, "authentication_error"],
+    [403, "permission_error"],
+  ])(
+    "maps a node's %i %s to 502 upstream_auth_failed: the gateway's node key is the operator's",
+    (status, llamaType) => {
+      const err = upstreamErrorFrom("node-1", status, llama(status, llamaType, "Invalid API Key"));
+      expect(err).toMatchObject({ code: "upstream_auth_failed", status: 502, type: "upstream_error" });
+      expect(err.message).toContain("node-1");
+      expect(err.message).toContain("Invalid API Key");
+    },
+  );
 
   it("never passes an unknown node type through as the code", () => {
     for (const status of [400, 409, 422, 500, 502, 504]) {

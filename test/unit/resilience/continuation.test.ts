@@ -16,6 +16,8 @@ const pools = new UpstreamPools({
   maxConnectionsPerNode: 4,
   connectTimeoutMs: 1000,
   keepAliveTimeoutMs: 1000,
+  limits: { maxEventBytes: 1024 * 1024, maxResponseBytes: 16 * 1024 * 1024 },
+  bufferedBytesBudget: 16 * 1024 * 1024,
 });
 const servers: Server[] = [];
 afterEach(() => {

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { GatewayConfigInput } from "../../src/config/index.js";
+import type { SimNodeOptions } from "../../src/sim/index.js";
+import { postJson, startFleet, type TestFleet } from "../support/fleet.js";
+import { keepBusy, loopDelay, watchDowns } from "./support/node-harness.js";
+
+/**
+ * Issue 15, finding 1: a node that streams without event boundaries (`data: {"x":"`, then `a` bytes
+ * forever) stalled the gateway's event loop: after about 56 MiB, /healthz took seconds, every health
+ * probe failed and all healthy nodes were marked down. The framer is now linear and capped per event
+ * and per response from the first byte, so the flood costs the hostile node its request and nobody
+ * else anything. While it floods, the event loop's p99 delay stays under 50 ms and the healthy nodes
+ * stay healthy with their breakers closed.
+ */
+const MiB = 1024 * 1024;
+const FLOOD_MS = 2500;
+const FAST: SimNodeOptions = { ttftMs: 5, tokensPerSecond: 400 };
+
+let fleet: TestFleet | undefined;
+afterEach(async () => {
+  await fleet?.close();
+  fleet = undefined;
+});
+
+function floodFleet(afterTokens: number, resilience: NonNullable<GatewayConfigInput["resilience"]> = {}) {
+  const hostile: SimNodeOptions = { ...FAST, faults: { endlessEvent: { afterTokens, bytes: 96 * MiB } } };
+  return startFleet([hostile, FAST, FAST], {
+    config: {
+      routing: { strategy: "round-robin", affinity: false },
+      resilience: {
+        ttft_timeout_ms: 5000,
+        // Keep the hostile node in rotation for the whole run, so it floods all along.
+        breaker: { volume_threshold: 100_000 },
+        retry_budget_min_per_second: 1000,
+        ...resilience,
+      },
+    },
+  });
+}
+
+async function streamed(baseURL: string, kind: "chat" | "completions"): Promise<string> {
+  const body =
+    kind === "chat"
+      ? { model: "tiny", messages: [{ role: "user", content: "Hello there" }], max_tokens: 6, stream: true }
+      : { model: "tiny", prompt: "Once upon a time", max_tokens: 6, stream: true };
+  const response = await postJson(`${baseURL}/${kind === "chat" ? "chat/completions" : "completions"}`, body);
+  const text = await response.text();
+  return `${response.status} ${text.endsWith("data: [DONE]\n\n") && !text.includes('"error"') ? "complete" : text.slice(-300)}`;
+}
+
+describe("a node that floods without event boundaries", () => {
+  it.each([
+    ["before its first event", "completions", 0, {}],
+    ["after its first tokens (the answer continues elsewhere)", "chat", 2, {}],
+    // Events may be as large as the flood here: only the total cap, counted from byte one, stops it.
+    [
+      "with only the response cap to stop it",
+      "completions",
+      0,
+      { max_event_bytes: 256 * MiB, max_response_bytes: 2 * MiB },
+    ],
+  ] as const)(
+    "%s: costs its own request only; the loop and the fleet stay well",
+    async (_, kind, after, limits) => {
+      fleet = await floodFleet(after, limits);
+      const { baseURL } = fleet;
+      const downs = watchDowns(fleet.gateway.url, ["node-1", "node-2"]);
+      const delay = loopDelay();
+      const results = await keepBusy(FLOOD_MS, 4, () => streamed(baseURL, kind));
+      const { p99, max } = delay.stop();
+      expect(downs.stop()).toEqual([]);
+      expect(p99, `event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`).toBeLessThan(50);
+      expect(fleet.sims[0]!.stats().completionRequests).toBeGreaterThan(3);
+      expect(results.filter((result) => result !== "200 complete")).toEqual([]);
+      expect(results.length).toBeGreaterThan(10);
+    },
+  );
+});
