@@ -2,6 +2,7 @@ import { z } from "zod";
 import { errors, type GatewayError } from "../errors.js";
 import { type ChatMessage, DONE_EVENT, encodeData, errorEvent, parseNodeError } from "../openai/index.js";
 import {
+  ERROR_BODY_LIMIT_BYTES,
   NodeFault,
   readBody,
   sendToNode,
@@ -46,7 +47,6 @@ export interface ContinuationOutcome {
 export type ContinuationStream = AsyncIterable<string> & { readonly outcome: ContinuationOutcome };
 
 const TEMPLATE_LIMIT_BYTES = 16 * 1024 * 1024;
-const ERROR_BODY_LIMIT_BYTES = 64 * 1024;
 /** Request fields the continuation itself decides; a client's value for them must not leak through. */
 const OWN_FIELDS = new Set([
   "messages",

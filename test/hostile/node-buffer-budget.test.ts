@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { BufferBudget } from "../../src/upstream/buffer-budget.js";
 import { postJson, startFleet, type TestFleet } from "../support/fleet.js";
 
 /**
@@ -61,5 +62,26 @@ describe("a node answering huge bodies to many calls at once", () => {
     // Eight calls buffering up to max_response_bytes each would be 2 GiB; garbage not yet collected
     // comes on top of the budget, so the bound is loose, but an order of magnitude below that.
     expect(growth, `Buffer memory grew by ${(growth / MiB).toFixed(0)} MiB`).toBeLessThan(160 * MiB);
+  });
+
+  it("evicts the largest holders, never a small answer for a larger one's sake", () => {
+    const budget = new BufferBudget(100);
+    const evicted: string[] = [];
+    const lease = (name: string) => budget.open(() => evicted.push(name));
+    const [big, medium, small] = [lease("big"), lease("medium"), lease("small")];
+    expect(big.grow(60)).toBe(true);
+    expect(medium.grow(30)).toBe(true);
+    expect(small.grow(5)).toBe(true);
+    // The small answer's next chunk does not fit: the largest goes, the small one carries on.
+    expect(small.grow(10)).toBe(true);
+    expect(evicted).toEqual(["big"]);
+    expect(big.grow(1)).toBe(false);
+    // A holder that would itself be the largest is the one refused, and loses its share.
+    expect(medium.grow(80)).toBe(false);
+    expect(evicted).toEqual(["big"]);
+    expect(small.grow(85)).toBe(true);
+    small.release();
+    small.release();
+    expect(lease("next").grow(100)).toBe(true);
   });
 });
