@@ -7,13 +7,14 @@ import { type SimNode, startSimNode } from "../../src/sim/index.js";
 import { RedisStore } from "../../src/store/index.js";
 import { silentLogger } from "../../src/telemetry/index.js";
 import { adminFetch, TEST_ADMIN_TOKEN } from "../support/fleet.js";
+import { testRedisUrl } from "../support/redis.js";
 
 /**
  * Keys live in the shared store, so a key issued or revoked on one replica holds on every replica
  * within `auth.key_cache_ms` (500 ms by default); the issue asks for under a second.
  */
 
-const REDIS_URL = process.env.FLEETGATE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 const BOUND_MS = 1000;
 const POLL_MS = 50;
 const CONFIG_SECRET = "replica-config-key-0123456789";
@@ -67,7 +68,7 @@ describe("key revocation across two replicas sharing Redis", () => {
     } catch (error) {
       // Skipping would let a broken revocation pass CI unnoticed: fail loudly instead.
       throw new Error(
-        `Redis required for this test at ${REDIS_URL} (set FLEETGATE_TEST_REDIS_URL or start redis-server --port 6379). Cause: ${(error as Error).message}`,
+        `Redis required for this test at ${REDIS_URL} (FLEETGATE_TEST_REDIS_URL, or the one the test setup found or started) did not answer. Cause: ${(error as Error).message}`,
       );
     }
     sim = await startSimNode({ model: "tiny" });
