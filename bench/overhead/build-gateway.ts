@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { cpSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -20,5 +21,7 @@ export function buildGateway(): URL {
     ],
     { stdio: "inherit" },
   );
+  // The dashboard's page is read from beside its module at start, as `npm run build` copies it.
+  cpSync(new URL("src/dashboard/page/", root), new URL("src/dashboard/page/", outDir), { recursive: true });
   return new URL("bench/overhead/gateway-entry.js", outDir);
 }

@@ -1,18 +1,24 @@
 /**
  * The gateway under test, as its own process so that its CPU time and RSS can be read from /proc
  * without the load generator's. Arguments: the upstream URL, then `--auth` to require the bench's
- * API key (one key in the config, as most deployments have). Prints `{"url":...}` once listening; on
- * SIGTERM closes and exits cleanly, which is when `--cpu-prof` writes its profile.
+ * API key (one key in the config, as most deployments have) and `--telemetry` to turn on metrics,
+ * the access log and trace export (off otherwise, so the plain target measures the pipeline alone).
+ * Prints `{"url":...}` once listening; on SIGTERM closes and exits cleanly, which is when
+ * `--cpu-prof` writes its profile.
  */
+import { openSync, writeSync } from "node:fs";
 import { buildConfig } from "../../src/config/index.js";
 import { startGateway } from "../../src/main.js";
 import { createLogger } from "../../src/telemetry/index.js";
-import { BENCH_API_KEY } from "./protocol.js";
+import { BENCH_API_KEY, TRACE_SAMPLING } from "./protocol.js";
 
-const [upstream, flag] = process.argv.slice(2);
-if (!upstream || (flag !== undefined && flag !== "--auth")) {
-  throw new Error("usage: gateway-entry.ts <upstream url> [--auth]");
+const FLAGS = new Set(["--auth", "--telemetry"]);
+const [upstream, ...flags] = process.argv.slice(2);
+if (!upstream || flags.some((flag) => !FLAGS.has(flag))) {
+  throw new Error("usage: gateway-entry.ts <upstream url> [--auth] [--telemetry]");
 }
+const auth = flags.includes("--auth");
+const telemetry = flags.includes("--telemetry");
 
 const config = buildConfig({
   server: { host: "127.0.0.1", port: 0 },
@@ -22,9 +28,25 @@ const config = buildConfig({
   // Room for the 5,000-stream test: each open stream holds one upstream connection.
   upstream: { max_connections_per_node: 8192 },
   nodes: [{ id: "bench-1", url: upstream, region: "fra" }],
-  auth: flag === "--auth" ? { keys: [{ id: "bench", tenant: "bench", key: BENCH_API_KEY }] } : {},
+  auth: auth ? { keys: [{ id: "bench", tenant: "bench", key: BENCH_API_KEY }] } : {},
+  metrics: { enabled: telemetry },
+  access_log: { enabled: telemetry },
 });
-const running = await startGateway(config, createLogger("warn"));
+// With telemetry every access log line is written, one write(2) each as to a redirected stderr,
+// to /dev/null so the bench's console stays readable; metrics go over OTLP/HTTP every 5 s to the
+// upstream's receiver, and spans as TRACE_SAMPLING says, the bench's own OTEL_* variables first.
+const devNull = openSync("/dev/null", "w");
+const log = telemetry ? createLogger("info", (line) => writeSync(devNull, line)) : createLogger("warn");
+const ownOtel = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("OTEL_")));
+const env = telemetry
+  ? {
+      OTEL_EXPORTER_OTLP_ENDPOINT: upstream,
+      OTEL_METRIC_EXPORT_INTERVAL: "5000",
+      ...TRACE_SAMPLING,
+      ...ownOtel,
+    }
+  : {};
+const running = await startGateway(config, log, env);
 process.stdout.write(`${JSON.stringify({ url: running.url })}\n`);
 process.once("SIGTERM", () => {
   void running.close(0).then(() => process.exit(0));

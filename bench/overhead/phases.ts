@@ -4,7 +4,7 @@ import type { BenchOptions } from "./options.js";
 import { cpuMicros, rssBytes } from "./processes.js";
 import type { HoldResult, LatencyResult, LoadCommand, LoadResult, StreamsResult } from "./protocol.js";
 
-export type TargetName = "direct" | "fleetgate" | "fleetgate+auth" | "nginx";
+export type TargetName = "direct" | "fleetgate" | "fleetgate+auth" | "fleetgate+telemetry" | "nginx";
 
 export interface Target {
   readonly name: TargetName;

@@ -39,7 +39,13 @@ export interface RunInfo {
   readonly notes: readonly string[];
 }
 
-export const TARGETS: readonly TargetName[] = ["direct", "fleetgate", "fleetgate+auth", "nginx"];
+export const TARGETS: readonly TargetName[] = [
+  "direct",
+  "fleetgate",
+  "fleetgate+auth",
+  "fleetgate+telemetry",
+  "nginx",
+];
 
 function rowSpecs(holdStreams: number): RowSpec[] {
   return [
@@ -89,6 +95,37 @@ function rowSpecs(holdStreams: number): RowSpec[] {
   ];
 }
 
+/** Issue 13's bound: telemetry on may cost at most this much more CPU per request than off. */
+const TELEMETRY_BUDGET_PERCENT = 10;
+
+/** What telemetry costs: CPU per request and per relayed chunk, on against off. */
+export function telemetryNote(recorded: Recorded, sampling: string): string | undefined {
+  const median = (target: TargetName, metric: Metric) => {
+    const runs = recorded[target]?.[metric];
+    return runs ? spread(runs).median : undefined;
+  };
+  const compare = (metric: Metric, what: string) => {
+    const off = median("fleetgate", metric);
+    const on = median("fleetgate+telemetry", metric);
+    if (off === undefined || on === undefined) return undefined;
+    const added = (on / off - 1) * 100;
+    return {
+      text: `${on.toFixed(2)} against ${off.toFixed(2)} CPU-µs ${what} (${added >= 0 ? "+" : ""}${added.toFixed(1)}%)`,
+      added,
+    };
+  };
+  const requests = compare("sat.cpuUsPerReq", "per request at c=32");
+  if (!requests) return undefined;
+  const chunks = compare("stream.cpuUsPerChunk", "per relayed chunk");
+  const verdict = requests.added <= TELEMETRY_BUDGET_PERCENT ? "met" : "MISSED";
+  return (
+    `Telemetry on (fleetgate+telemetry: metrics, the access log written, metrics and spans exported over OTLP/HTTP, ` +
+    `traces sampled ${sampling}) ` +
+    `against off (fleetgate): ${requests.text}${chunks ? `, ${chunks.text}` : ""}; ` +
+    `at most +${TELEMETRY_BUDGET_PERCENT}% per request: ${verdict}.`
+  );
+}
+
 function addedRuns(recorded: Recorded, target: TargetName, metric: Metric): number[] | undefined {
   const own = recorded[target]?.[metric];
   const direct = recorded.direct?.[metric];
@@ -135,22 +172,13 @@ function verdict(row: Row): string {
 }
 
 export function printTable(rows: readonly Row[], info: RunInfo): void {
-  const widths = [40, 20, 24, 24, 22];
+  const widths = [40, ...TARGETS.map(() => 22), 22];
   const line = (cells: readonly string[]) =>
     console.log(cells.map((text, i) => text.padEnd(widths[i] ?? 0)).join(" "));
   console.log(`\nmedian [min–max] over ${info.reps} repetitions; nginx: ${info.nginx}`);
-  line(["figure", "direct", "fleetgate", "fleetgate+auth", "nginx", "fleetgate target"]);
-  for (const row of rows) {
-    const d = row.digits;
-    line([
-      row.label,
-      cell(row.values.direct, d),
-      cell(row.values.fleetgate, d),
-      cell(row.values["fleetgate+auth"], d),
-      cell(row.values.nginx, d),
-      verdict(row),
-    ]);
-  }
+  line(["figure", ...TARGETS, "fleetgate target"]);
+  for (const row of rows)
+    line([row.label, ...TARGETS.map((t) => cell(row.values[t], row.digits)), verdict(row)]);
   for (const note of info.notes) console.log(`note: ${note}`);
 }
 
@@ -165,13 +193,12 @@ export function markdown(rows: readonly Row[], info: RunInfo, measuredAt: string
         : "no pinning (taskset or a second core missing)."),
     `Upstream: a minimal llama-server stand-in (its own process) that answers at once. nginx: ${info.nginx}.`,
     "",
-    "| figure | direct | fleetgate | fleetgate+auth | nginx | fleetgate target |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...rows.map((row) => {
-      const d = row.digits;
-      const auth = cell(row.values["fleetgate+auth"], d);
-      return `| ${row.label} | ${cell(row.values.direct, d)} | ${cell(row.values.fleetgate, d)} | ${auth} | ${cell(row.values.nginx, d)} | ${verdict(row)} |`;
-    }),
+    `| figure | ${TARGETS.join(" | ")} | fleetgate target |`,
+    `| --- | ${TARGETS.map(() => "---").join(" | ")} | --- |`,
+    ...rows.map(
+      (row) =>
+        `| ${row.label} | ${TARGETS.map((t) => cell(row.values[t], row.digits)).join(" | ")} | ${verdict(row)} |`,
+    ),
     "",
     ...info.notes.map((note) => `- ${note}`),
     "",

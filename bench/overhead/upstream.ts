@@ -46,6 +46,8 @@ const STATIC: Readonly<Record<string, readonly [number, string]>> = {
   "/metrics": [501, '{"error":{"message":"metrics disabled"}}'],
 };
 
+const OTLP_PATHS = new Set(["/v1/traces", "/v1/metrics"]);
+
 function send(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
@@ -92,6 +94,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const fixed = req.method === "GET" ? STATIC[req.url ?? ""] : undefined;
   if (fixed) {
     send(res, fixed[0], fixed[1]);
+    return;
+  }
+  if (req.method === "POST" && OTLP_PATHS.has(req.url ?? "")) {
+    // The telemetry target's OTLP receiver: an empty body is a valid (protobuf) export response.
+    req.resume();
+    req.on("end", () => send(res, 200, ""));
     return;
   }
   if (req.method !== "POST" || req.url !== "/v1/chat/completions") {

@@ -153,7 +153,7 @@ function recordOperation(
 /** Ends each call's span, with a child span per attempt. */
 export function callSpans(addressOf: (id: string) => NodeAddress): OutcomeSubscriber {
   return function endCallSpan(outcome) {
-    outcome.trace.end(spanRecord(outcome, addressOf));
+    if (outcome.trace.recording) outcome.trace.end(spanRecord(outcome, addressOf));
   };
 }
 
@@ -190,7 +190,7 @@ function spanRecord(outcome: CallOutcome, addressOf: (id: string) => NodeAddress
 const round = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms * 10) / 10);
 
 /** One structured line per call at info level; the key's id, never its secret. */
-function accessLog(log: Logger): OutcomeSubscriber {
+export function accessLog(log: Logger): OutcomeSubscriber {
   return function logCall(outcome) {
     log.info("request", {
       requestId: outcome.requestId,

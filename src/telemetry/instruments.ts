@@ -1,5 +1,9 @@
-import type { Attributes, Meter } from "@opentelemetry/api";
-import type { FleetReading, GatewayMetrics, OperationRecord } from "./metrics.js";
+import type { Attributes } from "@opentelemetry/api";
+import { hrTime } from "@opentelemetry/core";
+import { emptyResource } from "@opentelemetry/resources";
+import type { MetricData, MetricProducer } from "@opentelemetry/sdk-metrics";
+import { CounterFamily, type Descriptor, gaugeData, HistogramFamily } from "./aggregates.js";
+import type { FleetReading, GatewayMetrics, NodeReading, OperationRecord } from "./metrics.js";
 
 /**
  * The bucket boundaries the GenAI semantic conventions advise (semantic-conventions v1.41.0,
@@ -19,90 +23,149 @@ const ADMISSION_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 /** No llama.cpp value is listed among the conventions' providers; this is the custom one. */
 export const PROVIDER_NAME = "llama_cpp";
 
+export const SCOPE = "fleetgate";
+
 const BREAKER_VALUE = { closed: 0, open: 1, "half-open": 2 } as const;
 
+const d = (name: string, unit: string, description: string): Descriptor => ({ name, unit, description });
+
+/** Per-node gauges, each a reading of the node at collection time. */
+const NODE_GAUGES: readonly [Descriptor, (node: NodeReading) => number | undefined][] = [
+  [
+    d("fleetgate.node.up", "1", "1 when the node takes calls: healthy, breaker not open."),
+    (n) => (n.up ? 1 : 0),
+  ],
+  [
+    d("fleetgate.node.breaker.state", "1", "The node's breaker: 0 closed, 1 open, 2 half-open."),
+    (n) => BREAKER_VALUE[n.breaker],
+  ],
+  [d("fleetgate.node.requests.in_flight", "{request}", "Calls on the node now."), (n) => n.inFlight],
+  [d("fleetgate.node.slots.total", "{slot}", "The node's slots (parallel sequences)."), (n) => n.slotsTotal],
+  [d("fleetgate.node.slots.busy", "{slot}", "The node's slots processing now."), (n) => n.slotsBusy],
+  [d("fleetgate.node.requests.deferred", "{request}", "Requests queued inside the node."), (n) => n.deferred],
+];
+const NODE_STATE = d("fleetgate.node.state", "1", "1 for the node's current health state.");
+const QUEUE_DEPTH = d(
+  "fleetgate.admission.queue.depth",
+  "{request}",
+  "Calls waiting for a node with capacity.",
+);
+
 /**
- * The OpenTelemetry side of GatewayMetrics: the four GenAI histograms plus fleetgate's own
- * counters, and gauges read from the fleet when a collection asks (a scrape or an OTLP export),
- * so node state costs nothing per request. Labels are bounded: node ids, catalogue codes, route
- * reasons and served models; never a key, a tenant or a request id.
+ * GatewayMetrics over OpenTelemetry's data model: the four GenAI histograms, fleetgate's own
+ * counters, and gauges read from the fleet when a collection (a scrape or an OTLP export) asks,
+ * so node state costs nothing per call. Labels are bounded: node ids, catalogue codes, route
+ * reasons and served models; never a key, a tenant or a request id. The producer hands the
+ * readers what has been counted.
  */
-export function createGatewayMetrics(meter: Meter, fleet: () => FleetReading): GatewayMetrics {
-  const histogram = (name: string, unit: string, description: string, buckets: readonly number[]) =>
-    meter.createHistogram(name, { unit, description, advice: { explicitBucketBoundaries: [...buckets] } });
-  const tokens = histogram(
-    "gen_ai.client.token.usage",
-    "{token}",
-    "Number of input and output tokens used.",
+export function createGatewayMetrics(fleet: () => FleetReading): {
+  metrics: GatewayMetrics;
+  producer: MetricProducer;
+} {
+  const tokens = new HistogramFamily(
+    d("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used."),
     GENAI_BUCKETS.tokens,
   );
-  const duration = histogram(
-    "gen_ai.client.operation.duration",
-    "s",
-    "GenAI operation duration.",
+  const duration = new HistogramFamily(
+    d("gen_ai.client.operation.duration", "s", "GenAI operation duration."),
     GENAI_BUCKETS.duration,
   );
-  const ttft = histogram(
-    "gen_ai.server.time_to_first_token",
-    "s",
-    "Time to generate first token for successful responses.",
+  const ttft = new HistogramFamily(
+    d("gen_ai.server.time_to_first_token", "s", "Time to generate first token for successful responses."),
     GENAI_BUCKETS.ttft,
   );
-  const perToken = histogram(
-    "gen_ai.server.time_per_output_token",
-    "s",
-    "Time per output token generated after the first token for successful responses.",
+  const perToken = new HistogramFamily(
+    d(
+      "gen_ai.server.time_per_output_token",
+      "s",
+      "Time per output token generated after the first token for successful responses.",
+    ),
     GENAI_BUCKETS.timePerOutputToken,
   );
-  const admissionWait = histogram(
-    "fleetgate.admission.wait.duration",
-    "s",
-    "Time calls waited in the admission queue for a node with capacity.",
+  const admissionWait = new HistogramFamily(
+    d(
+      "fleetgate.admission.wait.duration",
+      "s",
+      "Time calls waited in the admission queue for a node with capacity.",
+    ),
     ADMISSION_WAIT_BUCKETS,
   );
-  const counter = (name: string, unit: string, description: string) =>
-    meter.createCounter(name, { unit, description });
-  const attempts = counter("fleetgate.node.attempts", "{attempt}", "Tries of calls on nodes, by result.");
-  const routed = counter("fleetgate.requests.routed", "{request}", "Calls routed, by first node and reason.");
-  const failovers = counter(
-    "fleetgate.failovers",
-    "{failover}",
-    "Calls moved to another node before the first byte.",
+  const attempts = new CounterFamily(
+    d("fleetgate.node.attempts", "{attempt}", "Tries of calls on nodes, by result."),
   );
-  const continuations = counter(
-    "fleetgate.continuations",
-    "{continuation}",
-    "Broken streams picked up by another node.",
+  const routed = new CounterFamily(
+    d("fleetgate.requests.routed", "{request}", "Calls routed, by first node and reason."),
   );
-  const hedges = counter("fleetgate.hedges", "{hedge}", "Second nodes raced against a slow first token.");
-  const storeErrors = counter("fleetgate.store.errors", "{error}", "Failed state store operations.");
-  observeFleet(meter, fleet);
+  const failovers = new CounterFamily(
+    d("fleetgate.failovers", "{failover}", "Calls moved to another node before the first byte."),
+  );
+  const continuations = new CounterFamily(
+    d("fleetgate.continuations", "{continuation}", "Broken streams picked up by another node."),
+  );
+  const hedges = new CounterFamily(
+    d("fleetgate.hedges", "{hedge}", "Second nodes raced against a slow first token."),
+  );
+  const storeErrors = new CounterFamily(
+    d("fleetgate.store.errors", "{error}", "Failed state store operations."),
+  );
+  const histograms = [tokens, duration, ttft, perToken, admissionWait];
+  const counters = [attempts, routed, failovers, continuations, hedges, storeErrors];
+  const startTime = hrTime();
 
-  return {
+  const metrics: GatewayMetrics = {
     operation(record) {
-      const base = operationAttributes(record);
-      duration.record(record.durationS, base);
-      if (record.ttftS !== undefined) ttft.record(record.ttftS, base);
-      if (record.timePerOutputTokenS !== undefined) perToken.record(record.timePerOutputTokenS, base);
+      const key = `${record.operation}\0${record.model ?? ""}\0${record.node?.id ?? ""}\0${record.errorType ?? ""}`;
+      const attributes = () => operationAttributes(record);
+      duration.point(key, attributes).record(record.durationS);
+      if (record.ttftS !== undefined) ttft.point(key, attributes).record(record.ttftS);
+      if (record.timePerOutputTokenS !== undefined)
+        perToken.point(key, attributes).record(record.timePerOutputTokenS);
       if (record.inputTokens !== undefined) {
-        tokens.record(record.inputTokens, { ...base, "gen_ai.token.type": "input" });
+        const typed = () => ({ ...attributes(), "gen_ai.token.type": "input" });
+        tokens.point(`${key}\0input`, typed).record(record.inputTokens);
       }
       if (record.outputTokens !== undefined) {
-        tokens.record(record.outputTokens, { ...base, "gen_ai.token.type": "output" });
+        const typed = () => ({ ...attributes(), "gen_ai.token.type": "output" });
+        tokens.point(`${key}\0output`, typed).record(record.outputTokens);
       }
     },
     attempt(node, result, errorType) {
-      attempts.add(1, errorType === undefined ? { node, result } : { node, result, "error.type": errorType });
+      attempts.add(`${node}\0${result}\0${errorType ?? ""}`, () =>
+        errorType === undefined ? { node, result } : { node, result, "error.type": errorType },
+      );
     },
-    routed: (node, reason) => routed.add(1, { node, reason }),
-    failover: (fromNode) => failovers.add(1, { node: fromNode }),
-    continuation: (node) => continuations.add(1, { node }),
-    hedge: (won) => hedges.add(1, { result: won ? "won" : "lost" }),
+    routed: (node, reason) => routed.add(`${node}\0${reason}`, () => ({ node, reason })),
+    failover: (fromNode) => failovers.add(fromNode, () => ({ node: fromNode })),
+    continuation: (node) => continuations.add(node, () => ({ node })),
+    hedge(won) {
+      const result = won ? "won" : "lost";
+      hedges.add(result, () => ({ result }));
+    },
     admissionWait(seconds, errorType) {
-      admissionWait.record(seconds, errorType === undefined ? {} : { "error.type": errorType });
+      const attributes = () => (errorType === undefined ? {} : { "error.type": errorType });
+      admissionWait.point(errorType ?? "", attributes).record(seconds);
     },
-    storeError: (operation) => storeErrors.add(1, { operation }),
+    storeError: (operation) => storeErrors.add(operation, () => ({ operation })),
   };
+
+  const producer: MetricProducer = {
+    async collect() {
+      const now = hrTime();
+      const data: MetricData[] = [
+        ...histograms.map((family) => family.data(startTime, now)),
+        ...counters.map((family) => family.data(startTime, now)),
+        ...fleetGauges(fleet(), now),
+      ];
+      return {
+        resourceMetrics: {
+          resource: emptyResource(),
+          scopeMetrics: [{ scope: { name: SCOPE }, metrics: data }],
+        },
+        errors: [],
+      };
+    },
+  };
+  return { metrics, producer };
 }
 
 function operationAttributes(record: OperationRecord): Attributes {
@@ -120,41 +183,21 @@ function operationAttributes(record: OperationRecord): Attributes {
   return attributes;
 }
 
-/** Per-node and queue gauges, all from one reading of the fleet per collection. */
-function observeFleet(meter: Meter, fleet: () => FleetReading): void {
-  const gauge = (name: string, unit: string, description: string) =>
-    meter.createObservableGauge(name, { unit, description });
-  const up = gauge("fleetgate.node.up", "1", "1 when the node takes calls: healthy, breaker not open.");
-  const state = gauge("fleetgate.node.state", "1", "1 for the node's current health state.");
-  const breaker = gauge(
-    "fleetgate.node.breaker.state",
-    "1",
-    "The node's breaker: 0 closed, 1 open, 2 half-open.",
+function fleetGauges(reading: FleetReading, now: ReturnType<typeof hrTime>): MetricData[] {
+  const perNode = NODE_GAUGES.map(([descriptor, value]) =>
+    gaugeData(
+      descriptor,
+      now,
+      reading.nodes.flatMap((node) => {
+        const observed = value(node);
+        return observed === undefined ? [] : [[observed, { node: node.id }] as const];
+      }),
+    ),
   );
-  const inFlight = gauge("fleetgate.node.requests.in_flight", "{request}", "Calls on the node now.");
-  const slotsTotal = gauge("fleetgate.node.slots.total", "{slot}", "The node's slots (parallel sequences).");
-  const slotsBusy = gauge("fleetgate.node.slots.busy", "{slot}", "The node's slots processing now.");
-  const deferred = gauge("fleetgate.node.requests.deferred", "{request}", "Requests queued inside the node.");
-  const queue = gauge(
-    "fleetgate.admission.queue.depth",
-    "{request}",
-    "Calls waiting for a node with capacity.",
+  const states = gaugeData(
+    NODE_STATE,
+    now,
+    reading.nodes.map((node) => [1, { node: node.id, state: node.state }] as const),
   );
-  meter.addBatchObservableCallback(
-    (result) => {
-      const reading = fleet();
-      for (const node of reading.nodes) {
-        const attributes = { node: node.id };
-        result.observe(up, node.up ? 1 : 0, attributes);
-        result.observe(state, 1, { node: node.id, state: node.state });
-        result.observe(breaker, BREAKER_VALUE[node.breaker], attributes);
-        result.observe(inFlight, node.inFlight, attributes);
-        if (node.slotsTotal !== undefined) result.observe(slotsTotal, node.slotsTotal, attributes);
-        result.observe(slotsBusy, node.slotsBusy, attributes);
-        result.observe(deferred, node.deferred, attributes);
-      }
-      result.observe(queue, reading.queueDepth);
-    },
-    [up, state, breaker, inFlight, slotsTotal, slotsBusy, deferred, queue],
-  );
+  return [...perNode, states, gaugeData(QUEUE_DEPTH, now, [[reading.queueDepth, {}]])];
 }

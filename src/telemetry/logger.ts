@@ -18,9 +18,26 @@ export function createLogger(
   const min = level === "silent" ? Number.POSITIVE_INFINITY : ORDER[level];
   const emit = (lvl: LogLevel) => (msg: string, fields?: LogFields) => {
     if (ORDER[lvl] < min) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields })}\n`);
+    // The line is spliced rather than built as one object: the access log writes one per call, and
+    // copying its fields into a fresh object took longer than encoding them.
+    const head = `{"time":"${isoNow()}","level":"${lvl}","msg":${JSON.stringify(msg)}`;
+    const rest = fields === undefined ? "{}" : JSON.stringify(fields);
+    write(rest.length > 2 ? `${head},${rest.slice(1)}\n` : `${head}}\n`);
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+let lastMs = 0;
+let lastIso = "";
+
+/** The time as ISO 8601, formatted once per millisecond however many lines share it. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
 }
 
 export const silentLogger: Logger = createLogger("silent");

@@ -11,15 +11,13 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
+  type SpanProcessor,
   TraceIdRatioBasedSampler,
-  TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { createGatewayMetrics } from "./instruments.js";
 import type { FleetReading, GatewayMetrics } from "./metrics.js";
 import { type EnvVars, type OtelSettings, type OtlpSignal, otelSettings } from "./otel-env.js";
 import { type CallTracer, otelCallTracer, passThroughTracer } from "./tracing.js";
-
-const SCOPE = "fleetgate";
 
 export interface TelemetryOptions {
   /** The OTEL_* variables (the composition root passes the process environment). */
@@ -48,8 +46,8 @@ export interface Telemetry {
 }
 
 /**
- * Builds this gateway's own meter and tracer providers. They are not registered as the process's
- * global providers, so several gateways in one process (tests, a bench) each keep their own, and
+ * Builds this gateway's own metrics and span pipeline. Nothing is registered as the process's
+ * global provider, so several gateways in one process (tests, a bench) each keep their own, and
  * no library's instrumentation reports through them unasked. OTLP export happens only when the
  * environment names an endpoint; Prometheus is served by the gateway itself.
  */
@@ -57,20 +55,28 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const settings = otelSettings(options.env);
   const resource = defaultResource().merge(resourceFromAttributes(settings.resource));
   const meters = options.metrics ? meterProvider(settings, resource, options.fleet) : undefined;
-  const tracing = settings.traces ? tracerProvider(settings, settings.traces, resource) : undefined;
+  const spans = settings.traces ? spanProcessor(settings, settings.traces) : undefined;
   return {
     metrics: meters?.metrics,
     prometheus: meters?.prometheus,
-    tracer: tracing ? otelCallTracer(tracing.getTracer(SCOPE)) : passThroughTracer,
+    tracer: spans
+      ? otelCallTracer({ processor: spans, sampler: sampler(settings.sampler), resource })
+      : passThroughTracer,
     exporting: { traces: settings.traces?.url, metrics: meters && settings.metrics?.url },
     async shutdown() {
-      await Promise.all([meters?.provider.shutdown(), tracing?.shutdown()]);
+      // A collector that is down at the end loses the last batch; it must not fail the gateway's close.
+      await Promise.allSettled([meters?.provider.shutdown(), spans?.shutdown()]);
     },
   };
 }
 
+/**
+ * The readers (Prometheus, and the OTLP exporter when asked for) collect from the gateway's own
+ * producer; the provider contributes the resource and the collection machinery.
+ */
 function meterProvider(settings: OtelSettings, resource: Resource, fleet: () => FleetReading) {
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const { metrics, producer } = createGatewayMetrics(fleet);
+  const prometheus = new PrometheusExporter({ preventServerStart: true, metricProducers: [producer] });
   // One scope, one service: the scope label on every series would be noise.
   const serializer = new PrometheusSerializer("", false, undefined, false, true);
   const readers: IMetricReader[] = [prometheus];
@@ -80,13 +86,14 @@ function meterProvider(settings: OtelSettings, resource: Resource, fleet: () => 
         exporter: metricExporter(settings.metrics),
         exportIntervalMillis: settings.metrics.intervalMs,
         exportTimeoutMillis: Math.min(settings.metrics.intervalMs, settings.metrics.timeoutMs ?? 30_000),
+        metricProducers: [producer],
       }),
     );
   }
   const provider = new MeterProvider({ resource, readers });
   return {
     provider,
-    metrics: createGatewayMetrics(provider.getMeter(SCOPE), fleet),
+    metrics,
     prometheus: {
       contentType: "text/plain; version=0.0.4; charset=utf-8",
       async scrape() {
@@ -97,20 +104,14 @@ function meterProvider(settings: OtelSettings, resource: Resource, fleet: () => 
   };
 }
 
-function tracerProvider(settings: OtelSettings, traces: OtlpSignal, resource: Resource): TracerProvider {
+function spanProcessor(settings: OtelSettings, traces: OtlpSignal): SpanProcessor {
   const exporter =
     traces.protocol === "http/json"
       ? new JsonTraceExporter(exporterConfig(traces))
       : new ProtobufTraceExporter(exporterConfig(traces));
-  return new TracerProvider({
-    resource,
-    sampler: sampler(settings.sampler),
-    spanProcessors: [
-      new BatchSpanProcessor({
-        exporter,
-        ...(settings.spanDelayMs === undefined ? {} : { scheduledDelayMillis: settings.spanDelayMs }),
-      }),
-    ],
+  return new BatchSpanProcessor({
+    exporter,
+    ...(settings.spanDelayMs === undefined ? {} : { scheduledDelayMillis: settings.spanDelayMs }),
   });
 }
 

@@ -187,6 +187,23 @@ describe("traces reach an OTLP collector", () => {
     expect(notJson.headers.get("traceparent")?.split("-")[1]).toBe(CLIENT_TRACE);
   });
 
+  it("records nothing for a client that did not sample its trace, and says so onward", async () => {
+    const unsampled = `00-${"ab".repeat(16)}-${CLIENT_SPAN}-00`;
+    const response = await postJson(
+      `${fleet.baseURL}/chat/completions`,
+      { model: "tiny", messages },
+      {
+        headers: { "content-type": "application/json", traceparent: unsampled },
+      },
+    );
+    expect(response.headers.get("traceparent")).toMatch(
+      new RegExp(`^00-${"ab".repeat(16)}-[0-9a-f]{16}-00$`),
+    );
+    expect(fleet.sims[0]?.stats().lastRequestHeaders?.traceparent).toBe(response.headers.get("traceparent"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(collector.spans().some((span) => span.traceId === "ab".repeat(16))).toBe(false);
+  });
+
   it("exports the metrics over OTLP as well, under the configured service name", async () => {
     expect(
       await eventually(() => collector.received.some((request) => request.path === "/v1/metrics"), 5000),

@@ -200,7 +200,11 @@ describe("outcome metrics", () => {
 describe("call spans", () => {
   it("give each attempt its offset from the call's start, in the order they started", () => {
     const records: CallSpanRecord[] = [];
-    const trace = { traceparent: undefined, end: (record: CallSpanRecord) => records.push(record) };
+    const trace = {
+      traceparent: undefined,
+      recording: true,
+      end: (record: CallSpanRecord) => records.push(record),
+    };
     callSpans(addressOf)(
       outcome({ attempts: [attempt("b", 1200, 1600), attempt("a", 1000, 1300, lost)], servedBy: "b", trace }),
     );
