@@ -9,8 +9,10 @@ import { keepBusy, loopDelay, watchDowns } from "./support/node-harness.js";
  * forever) stalled the gateway's event loop: after about 56 MiB, /healthz took seconds, every health
  * probe failed and all healthy nodes were marked down. The framer is now linear and capped per event
  * and per response from the first byte, so the flood costs the hostile node its request and nobody
- * else anything. While it floods, the event loop's p99 delay stays under 50 ms and the healthy nodes
- * stay healthy with their breakers closed.
+ * else anything. While it floods, the event loop's p99 delay stays within 100 ms of what the same
+ * traffic costs without the flood, measured first in the same test: a machine busy with other work
+ * raises both, and this process also runs the flooding sim itself. The stall this guards against was
+ * seconds (p99 1.4 s and 2.7 s on the old framer); the healthy nodes also stay healthy.
  */
 const MiB = 1024 * 1024;
 const FLOOD_MS = 2500;
@@ -22,9 +24,11 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-function floodFleet(afterTokens: number, resilience: NonNullable<GatewayConfigInput["resilience"]> = {}) {
-  const hostile: SimNodeOptions = { ...FAST, faults: { endlessEvent: { afterTokens, bytes: 96 * MiB } } };
-  return startFleet([hostile, FAST, FAST], {
+const floodAfter = (afterTokens: number) => ({ afterTokens, bytes: 96 * MiB });
+
+/** Starts quiet: the test measures the loop without the flood first, then turns it on. */
+function floodFleet(resilience: NonNullable<GatewayConfigInput["resilience"]> = {}) {
+  return startFleet([FAST, FAST, FAST], {
     config: {
       routing: { strategy: "round-robin", affinity: false },
       resilience: {
@@ -62,15 +66,23 @@ describe("a node that floods without event boundaries", () => {
   ] as const)(
     "%s: costs its own request only; the loop and the fleet stay well",
     async (_, kind, after, limits) => {
-      fleet = await floodFleet(after, limits);
+      fleet = await floodFleet(limits);
       const { baseURL } = fleet;
+      const hostile = fleet.sims[0]!;
+      const quiet = loopDelay();
+      await keepBusy(FLOOD_MS / 2, 4, () => streamed(baseURL, kind));
+      const baseline = quiet.stop();
+      hostile.setFaults({ endlessEvent: floodAfter(after) });
       const downs = watchDowns(fleet.gateway.url, ["node-1", "node-2"]);
       const delay = loopDelay();
       const results = await keepBusy(FLOOD_MS, 4, () => streamed(baseURL, kind));
       const { p99, max } = delay.stop();
       expect(downs.stop()).toEqual([]);
-      expect(p99, `event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`).toBeLessThan(50);
-      expect(fleet.sims[0]!.stats().completionRequests).toBeGreaterThan(3);
+      expect(
+        p99,
+        `event-loop delay p99 ${p99.toFixed(1)} ms (max ${max.toFixed(1)}), ${baseline.p99.toFixed(1)} ms without the flood`,
+      ).toBeLessThan(baseline.p99 + 100);
+      expect(hostile.stats().completionRequests).toBeGreaterThan(3);
       expect(results.filter((result) => result !== "200 complete")).toEqual([]);
       expect(results.length).toBeGreaterThan(10);
     },
