@@ -9,7 +9,7 @@
 import { openSync, writeSync } from "node:fs";
 import { buildConfig } from "../../src/config/index.js";
 import { startGateway } from "../../src/main.js";
-import { createLogger } from "../../src/telemetry/index.js";
+import { batchedLines, createLogger } from "../../src/telemetry/index.js";
 import { BENCH_API_KEY, TRACE_SAMPLING } from "./protocol.js";
 
 const FLAGS = new Set(["--auth", "--telemetry"]);
@@ -32,11 +32,16 @@ const config = buildConfig({
   metrics: { enabled: telemetry },
   access_log: { enabled: telemetry },
 });
-// With telemetry every access log line is written, one write(2) each as to a redirected stderr,
-// to /dev/null so the bench's console stays readable; metrics go over OTLP/HTTP every 5 s to the
+// With telemetry every access log line is written as the default logger writes stderr (batched
+// per event-loop turn), to /dev/null so the bench's console stays readable; metrics go over OTLP/HTTP every 5 s to the
 // upstream's receiver, and spans as TRACE_SAMPLING says, the bench's own OTEL_* variables first.
 const devNull = openSync("/dev/null", "w");
-const log = telemetry ? createLogger("info", (line) => writeSync(devNull, line)) : createLogger("warn");
+const log = telemetry
+  ? createLogger(
+      "info",
+      batchedLines((chunk) => writeSync(devNull, chunk)),
+    )
+  : createLogger("warn");
 const ownOtel = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("OTEL_")));
 const env = telemetry
   ? {

@@ -1,5 +1,12 @@
 export { GENAI_BUCKETS, PROVIDER_NAME } from "./instruments.js";
-export { createLogger, type LogFields, type Logger, type LogLevel, silentLogger } from "./logger.js";
+export {
+  batchedLines,
+  createLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from "./logger.js";
 export type {
   AttemptResult,
   FleetReading,

@@ -11,9 +11,38 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/**
+ * Lines handed to `sink` together, once per turn of the event loop (or each 64 KiB): the access
+ * log writes a line per call, and a write(2) per line cost the gateway more than formatting it.
+ * Whatever is pending when the process exits is written then, as exit handlers run synchronously.
+ */
+export function batchedLines(sink: (chunk: string) => void): (line: string) => void {
+  let pending = "";
+  const flush = () => {
+    if (pending === "") return;
+    const chunk = pending;
+    pending = "";
+    sink(chunk);
+  };
+  process.on("exit", flush);
+  return (line) => {
+    if (pending === "") setImmediate(flush);
+    pending += line;
+    if (pending.length > 65_536) flush();
+  };
+}
+
+let stderrLines: ((line: string) => void) | undefined;
+
+/** Every default logger shares one batch on stderr. */
+function toStderr(line: string): void {
+  stderrLines ??= batchedLines((chunk) => process.stderr.write(chunk));
+  stderrLines(line);
+}
+
 export function createLogger(
   level: LogLevel | "silent" = "info",
-  write: (line: string) => void = (line) => process.stderr.write(line),
+  write: (line: string) => void = toStderr,
 ): Logger {
   const min = level === "silent" ? Number.POSITIVE_INFINITY : ORDER[level];
   const emit = (lvl: LogLevel) => (msg: string, fields?: LogFields) => {

@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../../src/telemetry/index.js";
+import { batchedLines, createLogger } from "../../../src/telemetry/index.js";
 
 function capture(level: Parameters<typeof createLogger>[0]) {
   const lines: string[] = [];
@@ -35,5 +37,37 @@ describe("createLogger", () => {
     const silent = capture("silent");
     silent.log.error("no");
     expect(silent.lines).toEqual([]);
+  });
+});
+
+describe("batchedLines", () => {
+  it("hands the lines of one turn to the sink as one chunk, in order", async () => {
+    const chunks: string[] = [];
+    const write = batchedLines((chunk) => chunks.push(chunk));
+    write("a\n");
+    write("b\n");
+    expect(chunks).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(chunks).toEqual(["a\nb\n"]);
+    write("c\n");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(chunks).toEqual(["a\nb\n", "c\n"]);
+  });
+
+  it("does not hold more than 64 KiB", () => {
+    const chunks: string[] = [];
+    const write = batchedLines((chunk) => chunks.push(chunk));
+    write(`${"x".repeat(70_000)}\n`);
+    expect(chunks).toHaveLength(1);
+  });
+
+  it("writes what is pending when the process exits at once", () => {
+    const logger = fileURLToPath(new URL("../../../src/telemetry/logger.ts", import.meta.url));
+    const script = `import { createLogger } from ${JSON.stringify(logger)}; createLogger("info").info("last words"); process.exit(0);`;
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stderr)).toMatchObject({ level: "info", msg: "last words" });
   });
 });
