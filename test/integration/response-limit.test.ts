@@ -23,8 +23,12 @@ describe("a node answering more than max_response_bytes", () => {
       });
       const text = await stream.text();
       expect(text).not.toContain("[DONE]");
-      expect(text).toContain('"code":"stream_interrupted"');
       expect(text.length).toBeLessThan(4096);
+      // The cap counts from the node's first byte: when the node's first read already runs past it,
+      // nothing has reached the client and the answer is a plain 502; otherwise the stream ends with
+      // an explicit error event. Which one depends on how the node's writes coalesce on the socket.
+      if (stream.status === 502) expect(text).toContain('"code":"upstream_malformed_response"');
+      else expect(text).toContain('"code":"stream_interrupted"');
     } finally {
       await fleet.close();
     }
