@@ -4,7 +4,14 @@ import { FleetView } from "./dashboard/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
 import { AffinityMemory, fleetReading, Gateway, type LocalityPolicy, observeCalls } from "./gateway/index.js";
 import { type LatLon, resolveRegion } from "./geo/index.js";
-import { createAdminApp, createApp, type HttpServer, listen, type ServerLimits } from "./http/index.js";
+import {
+  corsPolicy,
+  createAdminApp,
+  createApp,
+  type HttpServer,
+  listen,
+  type ServerLimits,
+} from "./http/index.js";
 import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
 import { createStore, observeStoreErrors, type StateStore } from "./store/index.js";
@@ -160,6 +167,7 @@ export async function startGateway(
     host: config.server.host,
     port: config.server.port,
     limits,
+    cors: corsPolicy(config.server.cors.origins),
   });
   const adminServer = config.admin.listen
     ? await listenAdmin(createAdminApp(admin, log), config.admin.listen, limits)

@@ -44,6 +44,12 @@ const nodeSchema = z
   })
   .superRefine(bothOrNeither);
 
+/** An origin is scheme, host and port only: a path or trailing slash would never equal a browser's Origin. */
+const corsOrigin = z.union([
+  z.literal("*"),
+  z.string().regex(/^https?:\/\/[^/?#\s]+$/, "an origin such as https://chat.example (no path)"),
+]);
+
 const serverSchema = z
   .strictObject({
     host: z.string().min(1).default("0.0.0.0"),
@@ -65,6 +71,12 @@ const serverSchema = z
     idle_timeout_ms: z.number().int().min(10).default(5000),
     /** Client connections open at once; more are closed as soon as they are accepted. */
     max_connections: z.number().int().min(1).default(4096),
+    /**
+     * Origins whose pages may call the API from a browser: exact origins (`https://chat.example`)
+     * or `*`. None by default, so exposing the API to browsers is a decision; credentials are never
+     * allowed (keys travel in headers, not cookies).
+     */
+    cors: z.strictObject({ origins: z.array(corsOrigin).default([]) }).default({ origins: [] }),
   })
   .superRefine((server, ctx) => {
     // The body deadline counts from the request's first byte, headers included.

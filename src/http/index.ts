@@ -1,4 +1,5 @@
 export type { AdminDeps } from "./admin-routes.js";
 export { type AppDeps, createAdminApp, createApp } from "./app.js";
+export { type CorsPolicy, corsPolicy } from "./cors.js";
 export type { ProxyDeps } from "./proxy-handler.js";
 export { type HttpServer, type ListenOptions, listen, type ServerLimits } from "./server.js";

@@ -4,6 +4,7 @@ import { getRequestListener } from "@hono/node-server";
 import type { Hono } from "hono";
 import { errors } from "../errors.js";
 import { errorReply } from "../gateway/index.js";
+import type { CorsPolicy } from "./cors.js";
 import { handleProxied, type ProxyDeps, proxiedKind } from "./proxy-handler.js";
 import { type RequestIdEnv, requestIdOf } from "./request-id.js";
 import { normalizeRequestTarget } from "./request-path.js";
@@ -34,6 +35,8 @@ export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly limits: ServerLimits;
+  /** CORS for the API's browser clients; none on the admin listener, whose dashboard is same-origin. */
+  readonly cors?: CorsPolicy | undefined;
 }
 
 /**
@@ -52,7 +55,7 @@ export function listen(
   app: Hono<RequestIdEnv>,
   /** Undefined for a listener without the API (the admin one): every path then goes to Hono. */
   proxy: ProxyDeps | undefined,
-  { host, port, limits }: ListenOptions,
+  { host, port, limits, cors }: ListenOptions,
 ): Promise<HttpServer> {
   const viaHono = getRequestListener(app.fetch);
   const options = {
@@ -68,6 +71,7 @@ export function listen(
       return;
     }
     req.url = target.url;
+    if (cors?.apply(req, res)) return;
     const kind = proxy && proxiedKind(req.method, req.url);
     if (kind) void handleProxied(kind, req, res, proxy);
     else void viaHono(req, res);
