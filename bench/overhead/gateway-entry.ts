@@ -1,8 +1,9 @@
 /**
  * The gateway under test, as its own process so that its CPU time and RSS can be read from /proc
  * without the load generator's. Arguments: the upstream URL, then `--auth` to require the bench's
- * API key (one key in the config, as most deployments have) and `--telemetry` to turn on metrics,
- * the access log and trace export (off otherwise, so the plain target measures the pipeline alone).
+ * API key (one key in the config, as most deployments have), `--telemetry` to turn on metrics and
+ * the access log (off otherwise, so the plain target measures the pipeline alone) and with it
+ * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP.
  * Prints `{"url":...}` once listening; on SIGTERM closes and exits cleanly, which is when
  * `--cpu-prof` writes its profile.
  */
@@ -10,12 +11,12 @@ import { openSync, writeSync } from "node:fs";
 import { buildConfig } from "../../src/config/index.js";
 import { startGateway } from "../../src/main.js";
 import { batchedLines, createLogger } from "../../src/telemetry/index.js";
-import { BENCH_API_KEY, TRACE_SAMPLING } from "./protocol.js";
+import { BENCH_API_KEY } from "./protocol.js";
 
-const FLAGS = new Set(["--auth", "--telemetry"]);
 const [upstream, ...flags] = process.argv.slice(2);
-if (!upstream || flags.some((flag) => !FLAGS.has(flag))) {
-  throw new Error("usage: gateway-entry.ts <upstream url> [--auth] [--telemetry]");
+const otlp = flags.find((flag) => flag.startsWith("--otlp="));
+if (!upstream || flags.some((flag) => flag !== "--auth" && flag !== "--telemetry" && flag !== otlp)) {
+  throw new Error("usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]]");
 }
 const auth = flags.includes("--auth");
 const telemetry = flags.includes("--telemetry");
@@ -33,8 +34,8 @@ const config = buildConfig({
   access_log: { enabled: telemetry },
 });
 // With telemetry every access log line is written as the default logger writes stderr (batched
-// per event-loop turn), to /dev/null so the bench's console stays readable; metrics go over OTLP/HTTP every 5 s to the
-// upstream's receiver, and spans as TRACE_SAMPLING says, the bench's own OTEL_* variables first.
+// per event-loop turn), to /dev/null so the bench's console stays readable. With --otlp metrics go
+// over OTLP/HTTP every 5 s to the upstream's receiver, and the spans of the given share of calls.
 const devNull = openSync("/dev/null", "w");
 const log = telemetry
   ? createLogger(
@@ -42,13 +43,12 @@ const log = telemetry
       batchedLines((chunk) => writeSync(devNull, chunk)),
     )
   : createLogger("warn");
-const ownOtel = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("OTEL_")));
-const env = telemetry
+const env = otlp
   ? {
       OTEL_EXPORTER_OTLP_ENDPOINT: upstream,
       OTEL_METRIC_EXPORT_INTERVAL: "5000",
-      ...TRACE_SAMPLING,
-      ...ownOtel,
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: otlp.slice("--otlp=".length),
     }
   : {};
 const running = await startGateway(config, log, env);

@@ -22,7 +22,7 @@ import {
   spawnNode,
 } from "./processes.js";
 import { printSummary, summarise } from "./profile.js";
-import { type LatencyResult, traceSampling } from "./protocol.js";
+import type { LatencyResult } from "./protocol.js";
 import { buildRows, markdown, printTable, type RunInfo, telemetryNote } from "./report.js";
 
 const options = readOptions(process.argv.slice(2));
@@ -65,7 +65,8 @@ async function startTargets(upstreamUrl: string, profileDir: string | undefined,
     const authed = await startNode(entry, [upstreamUrl, "--auth"], PROXY_CORE, [], true);
     targets.push({ name: "fleetgate+auth", url: authed.url, pids: () => [authed.child.pid] });
     // And with telemetry on: what metrics, the access log and trace export cost on top.
-    const observed = await startNode(entry, [upstreamUrl, "--telemetry"], PROXY_CORE, [], true);
+    const otlp = options.traceRatio === undefined ? [] : [`--otlp=${options.traceRatio}`];
+    const observed = await startNode(entry, [upstreamUrl, "--telemetry", ...otlp], PROXY_CORE, [], true);
     targets.push({ name: "fleetgate+telemetry", url: observed.url, pids: () => [observed.child.pid] });
   }
   const version = options.skipNginx || profileDir ? undefined : nginxVersion();
@@ -160,14 +161,14 @@ async function main(): Promise<void> {
     return;
   }
   await runAll(phases, targets, options);
-  const telemetry = telemetryNote(phases.recorded, traceSampling(process.env));
+  const telemetry = telemetryNote(phases.recorded, options.traceRatio);
   if (telemetry) notes.push(telemetry);
   notes.push(
     "Pipeline stages on: request validation, latency routing with prefix affinity (in-memory store), token " +
       "estimate, per-node circuit breakers, retry budget, failover, settle with its subscribers, and for streams " +
       "the SSE observer and the continuation transcript. fleetgate runs open (no keys); fleetgate+auth is the " +
       "same gateway with one configured API key that every request must present; both run with telemetry off " +
-      "(metrics.enabled and access_log.enabled false, no OTLP), fleetgate+telemetry with all of it on. No quota accounting yet.",
+      "(metrics.enabled and access_log.enabled false), fleetgate+telemetry with metrics and the access log on. No quota accounting yet.",
     `Streams: ${options.streamChunks} chunks each, one SSE event per upstream write; chunks/s counts SSE events received by the client at ${options.streamConcurrency} concurrent streams (closed loop), TTFT is request start to first body byte.`,
     "Highest rate: open loop (latency from each request's scheduled time), bisected between a quarter of and 1.1× the closed-loop c=32 rate; 0 means p99 stayed ≥ 10 ms down to the lowest rate tried (≥ 50 rps); the load generator shares a core with the upstream, so the direct figure is the rig's ceiling.",
     "CPU-µs per request: the proxy process's utime+stime from /proc over the requests served (nginx: master + worker).",

@@ -22,15 +22,18 @@ export interface BenchOptions {
   readonly profileRequests: number;
   /** Write results files (off for quick trial runs). */
   readonly write: boolean;
+  /** The telemetry target also exports over OTLP, tracing this share of calls; undefined: no OTLP. */
+  readonly traceRatio: number | undefined;
 }
 
-const HELP = `npm run bench:overhead -- [--quick] [--reps N] [--hold N] [--no-nginx] [--profile] [--no-write]
+const HELP = `npm run bench:overhead -- [--quick] [--reps N] [--hold N] [--no-nginx] [--profile] [--no-write] [--trace-ratio R]
   --quick      one repetition, shorter phases (a smoke run; results are not written)
   --reps N     repetitions of every figure (default 3)
   --hold N     open streams held for the memory figure (default 5000)
   --no-nginx   skip the nginx reference even when it is installed
   --profile    run the gateway under --cpu-prof with non-streamed load and summarise where CPU goes
-  --no-write   print only; leave bench/results untouched`;
+  --no-write   print only; leave bench/results untouched
+  --trace-ratio R  the telemetry target also exports metrics and spans over OTLP (to the upstream), tracing a share R of calls`;
 
 export function readOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -42,6 +45,7 @@ export function readOptions(argv: readonly string[]): BenchOptions {
       "no-nginx": { type: "boolean", default: false },
       profile: { type: "boolean", default: false },
       "no-write": { type: "boolean", default: false },
+      "trace-ratio": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -70,5 +74,14 @@ export function readOptions(argv: readonly string[]): BenchOptions {
     profile: values.profile,
     profileRequests: 40_000,
     write: !quick && !values["no-write"] && !values.profile,
+    traceRatio: ratio(values["trace-ratio"]),
   };
+}
+
+function ratio(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(value >= 0 && value <= 1))
+    throw new Error(`--trace-ratio takes a share between 0 and 1, got '${text}'`);
+  return value;
 }

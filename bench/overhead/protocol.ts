@@ -7,22 +7,6 @@ export const CHAT_PATH = "/v1/chat/completions";
 /** Every bench request carries this key: the open gateway, nginx and the upstream ignore it. */
 export const BENCH_API_KEY = "bench-api-key-0123456789abcdef";
 
-/**
- * The telemetry target's trace sampling unless the bench's own OTEL_* variables say otherwise:
- * one call in ten, a production-like rate (OTEL_TRACES_SAMPLER=always_on traces every call).
- */
-export const TRACE_SAMPLING = {
-  OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
-  OTEL_TRACES_SAMPLER_ARG: "0.1",
-} as const;
-
-/** What the telemetry target samples with, the bench's OTEL_* variables over TRACE_SAMPLING. */
-export function traceSampling(env: Readonly<Record<string, string | undefined>>): string {
-  const sampler = env.OTEL_TRACES_SAMPLER ?? TRACE_SAMPLING.OTEL_TRACES_SAMPLER;
-  const arg = env.OTEL_TRACES_SAMPLER ? env.OTEL_TRACES_SAMPLER_ARG : TRACE_SAMPLING.OTEL_TRACES_SAMPLER_ARG;
-  return arg ? `${sampler} ${arg}` : sampler;
-}
-
 /** Request bodies; the chunk count travels as max_tokens because the gateway forwards the body as is. */
 export function chatBody(mode: { stream: false } | { stream: true; chunks: number; hold?: boolean }): string {
   const base = { model: MODEL, messages: [{ role: "user", content: "Say hi" }] };

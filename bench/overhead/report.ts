@@ -99,7 +99,7 @@ function rowSpecs(holdStreams: number): RowSpec[] {
 const TELEMETRY_BUDGET_PERCENT = 10;
 
 /** What telemetry costs: CPU per request and per relayed chunk, on against off. */
-export function telemetryNote(recorded: Recorded, sampling: string): string | undefined {
+export function telemetryNote(recorded: Recorded, traceRatio: number | undefined): string | undefined {
   const median = (target: TargetName, metric: Metric) => {
     const runs = recorded[target]?.[metric];
     return runs ? spread(runs).median : undefined;
@@ -119,8 +119,11 @@ export function telemetryNote(recorded: Recorded, sampling: string): string | un
   const chunks = compare("stream.cpuUsPerChunk", "per relayed chunk");
   const verdict = requests.added <= TELEMETRY_BUDGET_PERCENT ? "met" : "MISSED";
   return (
-    `Telemetry on (fleetgate+telemetry: metrics, the access log written, metrics and spans exported over OTLP/HTTP, ` +
-    `traces sampled ${sampling}) ` +
+    `Telemetry on (fleetgate+telemetry: metrics recorded, the access log written${
+      traceRatio === undefined
+        ? ", no OTLP endpoint"
+        : `, metrics and the spans of ${traceRatio * 100}% of calls exported over OTLP/HTTP`
+    }) ` +
     `against off (fleetgate): ${requests.text}${chunks ? `, ${chunks.text}` : ""}; ` +
     `at most +${TELEMETRY_BUDGET_PERCENT}% per request: ${verdict}.`
   );

@@ -28,8 +28,12 @@ export interface OtelSettings {
   /** OTEL_RESOURCE_ATTRIBUTES with OTEL_SERVICE_NAME over it; `service.name` defaults to fleetgate. */
   readonly resource: Readonly<Record<string, string>>;
   readonly sampler: { readonly name: SamplerName; readonly ratio: number };
-  /** OTEL_BSP_SCHEDULE_DELAY: how long finished spans wait to be sent in a batch. */
-  readonly spanDelayMs: number | undefined;
+  /** OTEL_BSP_*: how long finished spans wait to be sent, how many go in one export, how many may wait. */
+  readonly spanBatch: {
+    readonly delayMs: number | undefined;
+    readonly exportSize: number | undefined;
+    readonly queueSize: number | undefined;
+  };
 }
 
 const SIGNALS = { traces: "TRACES", metrics: "METRICS" } as const;
@@ -54,11 +58,15 @@ export function otelSettings(env: EnvVars): OtelSettings {
     traces: disabled ? undefined : signal(env, "traces"),
     metrics: metrics && {
       ...metrics,
-      intervalMs: milliseconds(env, "OTEL_METRIC_EXPORT_INTERVAL") ?? DEFAULT_METRIC_INTERVAL_MS,
+      intervalMs: wholeNumber(env, "OTEL_METRIC_EXPORT_INTERVAL") ?? DEFAULT_METRIC_INTERVAL_MS,
     },
     resource: resourceAttributes(env),
     sampler: sampler(env),
-    spanDelayMs: milliseconds(env, "OTEL_BSP_SCHEDULE_DELAY"),
+    spanBatch: {
+      delayMs: wholeNumber(env, "OTEL_BSP_SCHEDULE_DELAY"),
+      exportSize: wholeNumber(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+      queueSize: wholeNumber(env, "OTEL_BSP_MAX_QUEUE_SIZE"),
+    },
   };
 }
 
@@ -80,8 +88,8 @@ function signal(env: EnvVars, name: keyof typeof SIGNALS): OtlpSignal | undefine
       ...parseKeyPairsIntoRecord(env[`OTEL_EXPORTER_OTLP_${upper}_HEADERS`]),
     },
     timeoutMs:
-      milliseconds(env, `OTEL_EXPORTER_OTLP_${upper}_TIMEOUT`) ??
-      milliseconds(env, "OTEL_EXPORTER_OTLP_TIMEOUT"),
+      wholeNumber(env, `OTEL_EXPORTER_OTLP_${upper}_TIMEOUT`) ??
+      wholeNumber(env, "OTEL_EXPORTER_OTLP_TIMEOUT"),
   };
 }
 
@@ -116,12 +124,11 @@ function sampler(env: EnvVars): OtelSettings["sampler"] {
   return { name, ratio };
 }
 
-function milliseconds(env: EnvVars, variable: string): number | undefined {
+/** A whole number (of milliseconds, or of spans), or undefined when the variable is not set. */
+function wholeNumber(env: EnvVars, variable: string): number | undefined {
   const text = env[variable]?.trim();
   if (!text) return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new Error(`${variable}: '${text}' is not a whole number of milliseconds`);
-  }
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${variable}: '${text}' is not a whole number`);
   return value;
 }

@@ -109,9 +109,12 @@ function spanProcessor(settings: OtelSettings, traces: OtlpSignal): SpanProcesso
     traces.protocol === "http/json"
       ? new JsonTraceExporter(exporterConfig(traces))
       : new ProtobufTraceExporter(exporterConfig(traces));
+  const { delayMs, exportSize, queueSize } = settings.spanBatch;
   return new BatchSpanProcessor({
     exporter,
-    ...(settings.spanDelayMs === undefined ? {} : { scheduledDelayMillis: settings.spanDelayMs }),
+    ...(delayMs === undefined ? {} : { scheduledDelayMillis: delayMs }),
+    ...(exportSize === undefined ? {} : { maxExportBatchSize: exportSize }),
+    ...(queueSize === undefined ? {} : { maxQueueSize: Math.max(queueSize, exportSize ?? 0) }),
   });
 }
 

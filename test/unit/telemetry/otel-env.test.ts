@@ -73,6 +73,21 @@ describe("the OTEL_* variables", () => {
     });
   });
 
+  it("read the span batch settings", () => {
+    expect(otelSettings({}).spanBatch).toEqual({
+      delayMs: undefined,
+      exportSize: undefined,
+      queueSize: undefined,
+    });
+    expect(
+      otelSettings({
+        OTEL_BSP_SCHEDULE_DELAY: "200",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "1024",
+        OTEL_BSP_MAX_QUEUE_SIZE: "4096",
+      }).spanBatch,
+    ).toEqual({ delayMs: 200, exportSize: 1024, queueSize: 4096 });
+  });
+
   it("stop the gateway at start on a value it cannot honour, naming the variable", () => {
     const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" };
     expect(() => otelSettings({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toThrow(
