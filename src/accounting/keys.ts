@@ -7,7 +7,9 @@ import type { StateStore } from "../store/index.js";
 export interface KeyLimits {
   readonly requests_per_minute?: number | undefined;
   readonly tokens_per_minute?: number | undefined;
-  readonly concurrency?: number | undefined;
+  readonly tokens_per_day?: number | undefined;
+  /** Calls of the key in flight at once, across every replica. */
+  readonly max_concurrent?: number | undefined;
 }
 
 /** What a key may do, as the admin API and the config give it. */
@@ -65,7 +67,8 @@ const storedSchema = z.object({
     .object({
       requests_per_minute: z.number().optional(),
       tokens_per_minute: z.number().optional(),
-      concurrency: z.number().optional(),
+      tokens_per_day: z.number().optional(),
+      max_concurrent: z.number().optional(),
     })
     .optional(),
   created_at: z.string().nullable(),

@@ -211,7 +211,8 @@ const sha256Hex = z
 const keyLimitsSchema = z.strictObject({
   requests_per_minute: z.number().int().min(1).optional(),
   tokens_per_minute: z.number().int().min(1).optional(),
-  concurrency: z.number().int().min(1).optional(),
+  tokens_per_day: z.number().int().min(1).optional(),
+  max_concurrent: z.number().int().min(1).optional(),
 });
 
 /**

@@ -176,7 +176,7 @@ describe("KeyRing: issued keys", () => {
     const { info, secret } = await keys.create({
       tenant: "acme",
       models: ["tiny"],
-      limits: { concurrency: 2 },
+      limits: { max_concurrent: 2 },
     });
     expect(secret).toMatch(ISSUED);
     expect(ISSUED.exec(secret)?.[1]).toBe(info.id);
@@ -185,7 +185,7 @@ describe("KeyRing: issued keys", () => {
       source: "admin",
       tenant: "acme",
       models: ["tiny"],
-      limits: { concurrency: 2 },
+      limits: { max_concurrent: 2 },
       created_at: new Date(clock).toISOString(),
       revoked_at: null,
     });
@@ -194,7 +194,7 @@ describe("KeyRing: issued keys", () => {
     expect(stored).not.toContain(secret.slice(-32));
 
     const principal = await accepted(keys, secret);
-    expect(principal).toMatchObject({ keyId: info.id, tenant: "acme", limits: { concurrency: 2 } });
+    expect(principal).toMatchObject({ keyId: info.id, tenant: "acme", limits: { max_concurrent: 2 } });
     expect(principal.models).toEqual(new Set(["tiny"]));
   });
 
