@@ -14,7 +14,8 @@ export const chatMessageSchema = z.looseObject({
 });
 
 const streamOptions = z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional();
-const stop = z.union([z.string(), z.array(z.string()).max(16), z.null()]).optional();
+// llama-server takes any number of stop strings, and n > 1 (one slot per choice): only the gateway's own bounds remain.
+const stop = z.union([z.string(), z.array(z.string()), z.null()]).optional();
 const sampling = {
   model: z.string().min(1),
   stream: z.boolean().nullable().optional(),
@@ -23,7 +24,7 @@ const sampling = {
   max_completion_tokens: z.number().int().min(1).nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
-  n: z.number().int().min(1).max(1).nullable().optional(),
+  n: z.number().int().min(1).max(128).nullable().optional(),
   seed: z.number().int().nullable().optional(),
   stop,
   presence_penalty: z.number().min(-2).max(2).nullable().optional(),
@@ -38,7 +39,11 @@ export const chatCompletionRequestSchema = z.looseObject({
 
 export const completionRequestSchema = z.looseObject({
   ...sampling,
-  prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int()).min(1)]),
+  // OpenAI's string, strings, tokens and token arrays, and llama.cpp's mixes of strings and tokens.
+  prompt: z.union([
+    z.string(),
+    z.array(z.union([z.string(), z.number().int(), z.array(z.number().int()).min(1)])).min(1),
+  ]),
 });
 
 export const embeddingRequestSchema = z.looseObject({

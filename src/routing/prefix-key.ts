@@ -45,9 +45,12 @@ function chatKey(messages: readonly PrefixMessage[], withOpening: boolean): stri
   return hash.hex();
 }
 
-/** Key of a legacy completion prompt: its first characters, or first tokens when given as token ids. */
+/**
+ * Key of a legacy completion prompt: its first characters, or first tokens when given as token ids.
+ * Of a batch (strings or token arrays), the first prompt's.
+ */
 export function prefixKeyForPrompt(
-  prompt: string | readonly string[] | readonly number[],
+  prompt: string | ReadonlyArray<string | number | readonly number[]>,
 ): string | undefined {
   const first = prompt[0];
   if (first === undefined) return undefined;
@@ -57,9 +60,10 @@ export function prefixKeyForPrompt(
   } else if (typeof first === "string") {
     hash.update(first, PREFIX_KEY_MAX_CHARS);
   } else {
+    const tokens = typeof first === "number" ? prompt : first;
     let budget = PREFIX_KEY_MAX_CHARS;
-    for (let i = 0; i < prompt.length && budget > 0; i++) {
-      budget = feed(hash, budget, String(prompt[i]), FIELD_SEPARATOR);
+    for (let i = 0; i < tokens.length && budget > 0; i++) {
+      budget = feed(hash, budget, String(tokens[i]), FIELD_SEPARATOR);
     }
   }
   return hash.hex();

@@ -84,12 +84,16 @@ function promptOf(prompt: unknown, tokenizer: Tokenizer): number[] {
   if (Array.isArray(prompt) && prompt.length > 0) {
     if (prompt.every((item) => Number.isInteger(item))) return prompt as number[];
     if (prompt.length === 1 && typeof prompt[0] === "string") return tokenizer.tokenize(prompt[0]);
-    if (prompt.every((item) => typeof item === "string")) {
+    // One prompt of token ids, batched the way the openai SDK types it (`number[][]`).
+    if (prompt.length === 1 && Array.isArray(prompt[0]) && prompt[0].every(Number.isInteger)) {
+      return prompt[0] as number[];
+    }
+    if (prompt.every((item) => typeof item === "string" || Array.isArray(item))) {
       throw llamaErrors.invalidRequest("The sim serves one prompt per request; send the prompts separately");
     }
   }
   throw llamaErrors.invalidRequest(
-    '"prompt" must be a string, an array of token ids or an array with one string',
+    '"prompt" must be a string, an array of token ids, or an array with one string or token array',
   );
 }
 

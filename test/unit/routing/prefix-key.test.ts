@@ -83,6 +83,7 @@ describe("prefixKeyForPrompt", () => {
     expect(prefixKeyForPrompt(`${head}1`)).toBe(prefixKeyForPrompt(`${head}2`));
     expect(prefixKeyForPrompt(["abc", "def"])).toBe(prefixKeyForPrompt("abc"));
     expect(prefixKeyForPrompt([1, 2, 3])).not.toBe(prefixKeyForPrompt([1, 23]));
+    expect(prefixKeyForPrompt([[1, 2, 3], [4]])).toBe(prefixKeyForPrompt([1, 2, 3]));
     expect(prefixKeyForPrompt("")).toBeUndefined();
     expect(prefixKeyForPrompt([])).toBeUndefined();
   });
