@@ -106,6 +106,25 @@ export class MemoryStore implements StateStore {
     return { ok: true, total: current + amount, resetInMs: this.remaining(expiresAt) };
   }
 
+  async consumeSliding(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult> {
+    requireConsumeArgs(amount, limit, windowMs);
+    const now = this.now();
+    const window = Math.floor(now / windowMs);
+    const currentKey = `${key}:${window}`;
+    const previous = this.read(`${key}:${window - 1}`);
+    const current = this.read(currentKey);
+    const elapsed = now - window * windowMs;
+    const used =
+      Math.floor((previous ? counterValue(key, previous) : 0) * (1 - elapsed / windowMs)) +
+      (current ? counterValue(key, current) : 0);
+    const resetInMs = windowMs - elapsed;
+    if (used + amount > limit) return { ok: false, total: used, resetInMs };
+    // Kept two windows: the next window still weighs this one.
+    const count = (current ? counterValue(key, current) : 0) + amount;
+    this.write(currentKey, { value: String(count), expiresAt: current?.expiresAt ?? now + 2 * windowMs });
+    return { ok: true, total: used + amount, resetInMs };
+  }
+
   async hashSet(key: string, field: string, value: string): Promise<void> {
     requireNonEmpty("key", key);
     requireNonEmpty("field", field);

@@ -19,6 +19,8 @@ export function observeStoreErrors(store: StateStore, onError: (operation: strin
     delete: (key) => watch("delete", store.delete(key)),
     increment: (key, by, ttlMs) => watch("increment", store.increment(key, by, ttlMs)),
     consume: (key, amount, limit, windowMs) => watch("consume", store.consume(key, amount, limit, windowMs)),
+    consumeSliding: (key, amount, limit, windowMs) =>
+      watch("consumeSliding", store.consumeSliding(key, amount, limit, windowMs)),
     hashSet: (key, field, value) => watch("hashSet", store.hashSet(key, field, value)),
     hashGet: (key, field) => watch("hashGet", store.hashGet(key, field)),
     hashGetAll: (key) => watch("hashGetAll", store.hashGetAll(key)),

@@ -32,6 +32,13 @@ export interface StateStore {
    * across replicas: N gateways sharing one Redis admit at most `limit`, not N × limit.
    */
   consume(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult>;
+  /**
+   * consume() over a sliding window: the previous window's total counts, weighted by how much of it
+   * still overlaps the last `windowMs`, so a key that used its limit just before a window edge cannot
+   * use it again just after (a fixed window admits double there). `resetInMs` is when the current
+   * window ends; `total` is the weighted use after the call.
+   */
+  consumeSliding(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult>;
   /** Sets one field of a hash (a string → string map stored under `key`). */
   hashSet(key: string, field: string, value: string): Promise<void>;
   /** One field of a hash, or undefined. */

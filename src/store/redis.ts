@@ -47,6 +47,30 @@ end
 return {1, total, ttl}
 `;
 
+// consumeSliding: Redis's own clock, so that replicas with skewed clocks agree on the window.
+// KEYS are the stem only; the window's number is appended here, which the caller cannot know.
+const CONSUME_SLIDING_LUA = `
+local amount = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local index = math.floor(now / window)
+local currentKey = KEYS[1] .. ':' .. index
+local previous = tonumber(redis.call('GET', KEYS[1] .. ':' .. (index - 1)) or '0')
+local current = tonumber(redis.call('GET', currentKey) or '0')
+if previous == nil or current == nil then
+  return redis.error_reply('ERR value is not an integer or out of range')
+end
+local elapsed = now - index * window
+local used = math.floor(previous * (1 - elapsed / window)) + current
+local reset = window - elapsed
+if used + amount > limit then return {0, used, reset} end
+redis.call('INCRBY', currentKey, amount)
+if current == 0 then redis.call('PEXPIRE', currentKey, 2 * window) end
+return {1, used + amount, reset}
+`;
+
 // EXISTS before INCRBY tells a new key from an existing one; an existing key keeps its expiry.
 const INCREMENT_LUA = `
 local existed = redis.call('EXISTS', KEYS[1])
@@ -64,6 +88,12 @@ declare module "ioredis" {
       windowMs: number,
     ): Result<[number, number, number], Context>;
     fleetgateIncrement(key: string, by: number, ttlMs: number): Result<number, Context>;
+    fleetgateConsumeSliding(
+      key: string,
+      amount: number,
+      limit: number,
+      windowMs: number,
+    ): Result<[number, number, number], Context>;
   }
 }
 
@@ -91,6 +121,7 @@ export class RedisStore implements StateStore {
     });
     this.redis.defineCommand("fleetgateConsume", { numberOfKeys: 1, lua: CONSUME_LUA });
     this.redis.defineCommand("fleetgateIncrement", { numberOfKeys: 1, lua: INCREMENT_LUA });
+    this.redis.defineCommand("fleetgateConsumeSliding", { numberOfKeys: 1, lua: CONSUME_SLIDING_LUA });
     // Without a listener ioredis prints every failed reconnect; keep the cause for the next error.
     this.redis.on("error", (error: Error) => {
       this.lastConnectionError = error;
@@ -137,6 +168,19 @@ export class RedisStore implements StateStore {
     requireConsumeArgs(amount, limit, windowMs);
     return this.run(async () => {
       const [ok, total, resetInMs] = await this.redis.fleetgateConsume(
+        this.key(key),
+        amount,
+        limit,
+        windowMs,
+      );
+      return { ok: ok === 1, total, resetInMs };
+    });
+  }
+
+  async consumeSliding(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult> {
+    requireConsumeArgs(amount, limit, windowMs);
+    return this.run(async () => {
+      const [ok, total, resetInMs] = await this.redis.fleetgateConsumeSliding(
         this.key(key),
         amount,
         limit,

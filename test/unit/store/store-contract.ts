@@ -159,6 +159,30 @@ export function runStoreContract(name: string, makeStore: MakeStore, advanceTime
       expect(await store.get("burst")).toBe("50");
     });
 
+    it("slides: a limit used up is not admitted again less than one window later", async () => {
+      const store = await fresh();
+      expect(await store.consumeSliding("slide", 10, 10, TTL_MS)).toMatchObject({ ok: true, total: 10 });
+      const refused = await store.consumeSliding("slide", 1, 10, TTL_MS);
+      expect(refused).toMatchObject({ ok: false, total: 10 });
+      expect(refused.resetInMs).toBeGreaterThan(0);
+      expect(refused.resetInMs).toBeLessThanOrEqual(TTL_MS);
+      // Whether or not a window edge passed meanwhile, most of the earlier use still weighs.
+      await advanceTime(BEFORE_EXPIRY_MS / 2);
+      expect((await store.consumeSliding("slide", 10, 10, TTL_MS)).ok).toBe(false);
+      await advanceTime(2 * TTL_MS + 50);
+      expect(await store.consumeSliding("slide", 10, 10, TTL_MS)).toMatchObject({ ok: true, total: 10 });
+    });
+
+    it("never slides past the limit under 200 concurrent consumes", async () => {
+      const store = await fresh();
+      const hour = 3_600_000;
+      const results = await Promise.all(
+        Array.from({ length: 200 }, () => store.consumeSliding("slide-burst", 1, 50, hour)),
+      );
+      expect(results.filter((r) => r.ok).length).toBeLessThanOrEqual(50);
+      expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(49);
+    });
+
     it("sets, overwrites and reads hash fields", async () => {
       const store = await fresh();
       expect(await store.hashGet("apikeys", "k1")).toBeUndefined();
