@@ -1,4 +1,4 @@
-export { chatMessageTokens, estimateChatTokens, estimateTokens, sumTokens } from "./estimate.js";
+export { estimateChatTokens, estimateTokens } from "./estimate.js";
 export {
   type ConfiguredKey,
   type KeyGrant,

@@ -1,4 +1,4 @@
-import { chatMessageTokens, estimateTokens, sumTokens } from "../accounting/index.js";
+import { estimateChatTokens, estimateTokens } from "../accounting/index.js";
 import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../openai/index.js";
 import {
   prefixKeyForChat,
@@ -48,14 +48,13 @@ export function requestFeatures(request: ProxiedRequest, context: FeatureContext
     };
   }
   const body = request.body;
-  // Counted once per message: the prompt and its cacheable prefix are sums over the same counts.
-  const counts = request.kind === "chat" ? chatMessageTokens(request.body.messages) : undefined;
   return {
     model: body.model,
-    promptTokens: request.kind === "chat" ? sumTokens(counts ?? []) : inputTokens(request.body.prompt),
+    promptTokens:
+      request.kind === "chat" ? estimateChatTokens(request.body.messages) : inputTokens(request.body.prompt),
     maxTokens: body.max_tokens ?? body.max_completion_tokens ?? DEFAULT_MAX_TOKENS,
     stream: body.stream === true,
-    expectedCachedTokens: expectedCached(request, counts, context.rememberedNode !== undefined),
+    expectedCachedTokens: expectedCached(request, context.rememberedNode !== undefined),
     ...context,
   };
 }
@@ -65,16 +64,12 @@ export function requestFeatures(request: ProxiedRequest, context: FeatureContext
  * message, sent on the previous turn. Otherwise only a system prompt others may have sent; a prompt
  * never seen before earns no bonus, which would only pull fresh requests onto slower nodes.
  */
-function expectedCached(
-  request: ProxiedRequest,
-  counts: readonly number[] | undefined,
-  remembered: boolean,
-): number | undefined {
-  if (request.kind !== "chat" || !counts) return remembered ? undefined : 0;
+function expectedCached(request: ProxiedRequest, remembered: boolean): number | undefined {
+  if (request.kind !== "chat") return remembered ? undefined : 0;
   const messages = request.body.messages;
-  if (remembered) return sumTokens(counts.slice(0, -1));
+  if (remembered) return estimateChatTokens(messages.slice(0, -1));
   const leading = messages.findIndex((message) => message.role !== "system" && message.role !== "developer");
-  return leading <= 0 ? 0 : sumTokens(counts.slice(0, leading));
+  return leading <= 0 ? 0 : estimateChatTokens(messages.slice(0, leading));
 }
 
 function inputTokens(input: string | ReadonlyArray<string | number | readonly number[]>): number {
