@@ -14,7 +14,9 @@ export function healthVerdict(status: number, body: string): ProbeVerdict {
 
 export function parseModels(body: string): string[] | undefined {
   const parsed = modelListSchema.safeParse(safeJson(body));
-  return parsed.success ? parsed.data.data.map((model) => model.id) : undefined;
+  if (!parsed.success) return undefined;
+  // Every name the node answers to, so a client using an alias is routed to it like one using the id.
+  return [...new Set(parsed.data.data.flatMap((model) => [model.id, ...(model.aliases ?? [])]))];
 }
 
 const propsSchema = z.looseObject({ total_slots: z.number().int().min(1) });

@@ -92,5 +92,6 @@ export type Timings = z.infer<typeof timingsSchema>;
 
 export const modelListSchema = z.looseObject({
   object: z.literal("list").optional(),
-  data: z.array(z.looseObject({ id: z.string().min(1) })),
+  // llama-server lists `--alias a,b` as id `a`, aliases [a, b]; a request may name any of them.
+  data: z.array(z.looseObject({ id: z.string().min(1), aliases: z.array(z.string().min(1)).optional() })),
 });
