@@ -7,6 +7,8 @@ import {
   chatBody,
   type LatencyResult,
   type OpenCommand,
+  type PairedCommand,
+  type PairedResult,
 } from "./protocol.js";
 import { Samples } from "./stats.js";
 
@@ -73,6 +75,23 @@ export async function closedLoop(command: ClosedCommand): Promise<LatencyResult>
   const t0 = performance.now();
   await Promise.all(Array.from({ length: command.concurrency }, worker));
   return latencyResult(samples, errors, performance.now() - t0);
+}
+
+export async function pairedLoop(command: PairedCommand): Promise<PairedResult> {
+  const pools = command.urls.map((url) => poolFor(url, command.concurrency));
+  const completed: [number, number] = [0, 0];
+  let started = 0;
+  let errors = 0;
+  const worker = async () => {
+    while (started < command.requests * 2) {
+      const turn = (started % 2) as 0 | 1;
+      started += 1;
+      if (await unary(pools[turn] as Pool).catch(() => false)) completed[turn] += 1;
+      else errors += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: command.concurrency }, worker));
+  return { type: "paired", completed, errors };
 }
 
 /**

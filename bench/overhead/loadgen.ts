@@ -2,7 +2,7 @@
  * The load generator process (pinned away from the proxy under test). Takes one command at a time
  * over IPC from the orchestrator and answers with its result.
  */
-import { closedLoop, closePools, openLoop } from "./load-requests.js";
+import { closedLoop, closePools, openLoop, pairedLoop } from "./load-requests.js";
 import { holdStreams, releaseStreams, streamLoop } from "./load-streams.js";
 import type { LoadCommand, LoadResult } from "./protocol.js";
 
@@ -10,6 +10,8 @@ async function run(command: LoadCommand): Promise<LoadResult> {
   switch (command.type) {
     case "closed":
       return closedLoop(command);
+    case "paired":
+      return pairedLoop(command);
     case "open":
       return openLoop(command);
     case "streams":

@@ -91,6 +91,12 @@ async function runAll(phases: Phases, targets: readonly Target[], opts: BenchOpt
     for (const target of targets) row.push(await phases.requests(target));
     closedRps.push(row);
   }
+  const plain = targets.find((target) => target.name === "fleetgate");
+  const observed = targets.find((target) => target.name === "fleetgate+telemetry");
+  for (let rep = 0; plain && observed && rep < opts.reps; rep++) {
+    progress(`telemetry off and on at once, repetition ${rep + 1}/${opts.reps}`);
+    await phases.paired(plain, observed);
+  }
   for (let rep = 0; rep < opts.reps; rep++) {
     progress(`rate search, repetition ${rep + 1}/${opts.reps}`);
     for (const [i, target] of targets.entries()) await phases.maxRate(target, closedRps[rep]?.[i] ?? 1000);

@@ -2,7 +2,14 @@
 import type { ChildProcess } from "node:child_process";
 import type { BenchOptions } from "./options.js";
 import { cpuMicros, rssBytes } from "./processes.js";
-import type { HoldResult, LatencyResult, LoadCommand, LoadResult, StreamsResult } from "./protocol.js";
+import type {
+  HoldResult,
+  LatencyResult,
+  LoadCommand,
+  LoadResult,
+  PairedResult,
+  StreamsResult,
+} from "./protocol.js";
 
 export type TargetName = "direct" | "fleetgate" | "fleetgate+auth" | "fleetgate+telemetry" | "nginx";
 
@@ -20,6 +27,7 @@ export type Metric =
   | "sat.rps"
   | "sat.p99Ms"
   | "sat.cpuUsPerReq"
+  | "paired.cpuUsPerReq"
   | "rate.maxRps"
   | "stream.chunksPerSec"
   | "stream.cpuUsPerChunk"
@@ -123,6 +131,29 @@ export class Phases {
         (sat.errors + c1.errors > 0 ? `, ${sat.errors + c1.errors} errors` : ""),
     );
     return rps;
+  }
+
+  /**
+   * CPU per request of two gateways loaded at once, request by request in turn (the load generator
+   * alternates between them): what one costs more than the other, on the same machine at the same time.
+   */
+  async paired(first: Target, second: Target): Promise<void> {
+    const pids = [first.pids(), second.pids()] as const;
+    const before = pids.map(cpuMicros);
+    const result = await this.load.run<PairedResult>({
+      type: "paired",
+      urls: [first.url, second.url],
+      concurrency: this.options.throughputConcurrency,
+      requests: this.options.throughputRequests,
+    });
+    const perRequest = pids.map((ids, i) => (cpuMicros(ids) - (before[i] ?? 0)) / (result.completed[i] ?? 1));
+    [first, second].forEach((target, i) => {
+      this.record(target, "paired.cpuUsPerReq", perRequest[i] ?? Number.NaN);
+    });
+    this.progress(
+      `${first.name} and ${second.name} at once: ${perRequest.map((us) => us.toFixed(1)).join(" and ")} CPU-µs/req` +
+        `${result.errors > 0 ? `, ${result.errors} errors` : ""}`,
+    );
   }
 
   private async rateHolds(target: Target, rate: number): Promise<boolean> {

@@ -35,6 +35,19 @@ export interface OpenCommand {
   readonly durationMs: number;
 }
 
+/**
+ * A closed loop over two targets at once, request by request in turn, so that both see the same
+ * machine at the same moments: on a shared machine two runs one after the other differ by more
+ * than what a feature costs.
+ */
+export interface PairedCommand {
+  readonly type: "paired";
+  readonly urls: readonly [string, string];
+  readonly concurrency: number;
+  /** Requests per target. */
+  readonly requests: number;
+}
+
 /** Streams in a closed loop: chunks relayed per second and time to first chunk. */
 export interface StreamsCommand {
   readonly type: "streams";
@@ -57,7 +70,13 @@ export interface ReleaseCommand {
   readonly type: "release";
 }
 
-export type LoadCommand = ClosedCommand | OpenCommand | StreamsCommand | HoldCommand | ReleaseCommand;
+export type LoadCommand =
+  | ClosedCommand
+  | PairedCommand
+  | OpenCommand
+  | StreamsCommand
+  | HoldCommand
+  | ReleaseCommand;
 
 export interface LatencyResult {
   readonly type: "latency";
@@ -92,4 +111,11 @@ export interface ReleasedResult {
   readonly type: "released";
 }
 
-export type LoadResult = LatencyResult | StreamsResult | HoldResult | ReleasedResult;
+export interface PairedResult {
+  readonly type: "paired";
+  /** Requests answered, per target. */
+  readonly completed: readonly [number, number];
+  readonly errors: number;
+}
+
+export type LoadResult = LatencyResult | PairedResult | StreamsResult | HoldResult | ReleasedResult;
