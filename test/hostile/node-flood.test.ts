@@ -9,10 +9,11 @@ import { keepBusy, loopDelay, watchDowns } from "./support/node-harness.js";
  * forever) stalled the gateway's event loop: after about 56 MiB, /healthz took seconds, every health
  * probe failed and all healthy nodes were marked down. The framer is now linear and capped per event
  * and per response from the first byte, so the flood costs the hostile node its request and nobody
- * else anything. While it floods, the event loop's p99 delay stays within 100 ms of what the same
- * traffic costs without the flood, measured first in the same test: a machine busy with other work
- * raises both, and this process also runs the flooding sim itself. The stall this guards against was
- * seconds (p99 1.4 s and 2.7 s on the old framer); the healthy nodes also stay healthy.
+ * else anything. While it floods, the healthy nodes stay healthy, and the event loop's p99 delay stays
+ * under 3× + 300 ms of what the same traffic costs without the flood, measured first in the same test
+ * (timing-sensitive): a machine busy with other work raises both, and this process also runs the
+ * flooding sim. Quiet, the flood costs 10-20 ms of p99; the stall this guards against was seconds
+ * (p99 1.4 s and 2.7 s on the old framer, against a quiet baseline of about 10 ms).
  */
 const MiB = 1024 * 1024;
 const FLOOD_MS = 2500;
@@ -81,7 +82,7 @@ describe("a node that floods without event boundaries", () => {
       expect(
         p99,
         `event-loop delay p99 ${p99.toFixed(1)} ms (max ${max.toFixed(1)}), ${baseline.p99.toFixed(1)} ms without the flood`,
-      ).toBeLessThan(baseline.p99 + 100);
+      ).toBeLessThan(baseline.p99 * 3 + 300);
       expect(hostile.stats().completionRequests).toBeGreaterThan(3);
       expect(results.filter((result) => result !== "200 complete")).toEqual([]);
       expect(results.length).toBeGreaterThan(10);

@@ -17,7 +17,6 @@ afterEach(async () => {
 });
 
 const hello = { model: "tiny", messages: [{ role: "user", content: "Hi" }], max_tokens: 3 };
-const QUICKLY_MS = 1000;
 
 describe("a node that reports no slots", () => {
   it("is served at once, not queued until overloaded_timeout", async () => {
@@ -25,10 +24,9 @@ describe("a node that reports no slots", () => {
       config: { resilience: { queue_timeout_ms: 3000 } },
     });
     await fleet.gateway.probeNow();
-    const started = performance.now();
+    // Treated as full, it would wait out the queue and get 503 overloaded_timeout.
     const response = await postJson(`${fleet.baseURL}/chat/completions`, hello);
     expect(response.status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(QUICKLY_MS);
   });
 
   it("whose /props says total_slots 0 and /slots is empty keeps its slots unknown", async () => {
@@ -42,10 +40,8 @@ describe("a node that reports no slots", () => {
       await gateway.close();
       await node.close();
     };
-    const started = performance.now();
     const response = await postJson(`${gateway.url}/v1/chat/completions`, hello);
     expect(response.status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(QUICKLY_MS);
     const [view] = await adminNodes(gateway.url);
     expect(view?.state).toBe("healthy");
   });

@@ -4,7 +4,8 @@ import { chatBody, json, post, readSomeEvents, sim, until } from "./helpers.js";
 
 describe("sim node: loading, auth and shutdown", () => {
   it("answers 503 Loading model during loadingMs, except the model list, then becomes ready", async () => {
-    const node = await sim({ loadingMs: 150 });
+    // Long enough that a loaded machine still asks while the model loads; the test waits for ready.
+    const node = await sim({ loadingMs: 2000 });
     const health = await fetch(`${node.url}/health`);
     expect(health.status).toBe(503);
     expect(await json(health)).toEqual({
