@@ -1,4 +1,4 @@
-export { GENAI_BUCKETS, PROVIDER_NAME } from "./instruments.js";
+export { GENAI_BUCKETS } from "./instruments.js";
 export {
   batchedLines,
   createLogger,
