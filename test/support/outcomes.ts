@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import type { CallOutcome } from "../../src/gateway/index.js";
+import { passThroughTracer } from "../../src/telemetry/index.js";
 import { eventually, type TestFleet } from "./fleet.js";
 
 /**
@@ -97,4 +98,31 @@ export function sendJson(
 export async function bodyOf(response: Response): Promise<{ bytes: number; text: string }> {
   const raw = new Uint8Array(await response.arrayBuffer());
   return { bytes: raw.byteLength, text: new TextDecoder().decode(raw) };
+}
+
+/** A plain successful chat outcome for unit tests of subscribers; `fields` override any part. */
+export function sampleOutcome(fields: Partial<CallOutcome> = {}): CallOutcome {
+  return {
+    requestId: "req-1",
+    kind: "chat",
+    stream: false,
+    model: "tiny",
+    keyId: "key-1",
+    tenant: "acme",
+    status: 200,
+    errorCode: undefined,
+    attempts: [],
+    servedBy: undefined,
+    usage: { promptTokens: 20, completionTokens: 30, cachedTokens: undefined, source: "exact" },
+    ttftMs: 100,
+    durationMs: 400,
+    bytes: 10,
+    cache: "off",
+    routeReason: "latency",
+    affinityKeys: [],
+    startedAt: 0,
+    admission: undefined,
+    trace: passThroughTracer.begin(undefined),
+    ...fields,
+  };
 }

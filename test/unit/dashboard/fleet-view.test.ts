@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FleetView } from "../../../src/dashboard/index.js";
 import { NodeEntry } from "../../../src/fleet/index.js";
 import type { AttemptReport, CallOutcome } from "../../../src/gateway/index.js";
-import { passThroughTracer } from "../../../src/telemetry/index.js";
+import { sampleOutcome } from "../../support/outcomes.js";
 
 const START = Date.parse("2026-01-01T00:00:00Z");
 
@@ -39,29 +39,14 @@ const failed = (nodeId: string, code = "upstream_error"): AttemptReport => ({
 let sequence = 0;
 function outcome(fields: Partial<CallOutcome> = {}): CallOutcome {
   const attempts = fields.attempts ?? [served("a")];
-  return {
+  return sampleOutcome({
     requestId: `req-${++sequence}`,
-    kind: "chat",
-    stream: false,
-    model: "tiny",
-    keyId: "key-1",
-    tenant: "acme",
-    status: 200,
-    errorCode: undefined,
     attempts,
     servedBy: attempts.at(-1)?.errorCode === undefined ? attempts.at(-1)?.nodeId : undefined,
-    usage: { promptTokens: 20, completionTokens: 30, cachedTokens: undefined, source: "exact" },
     ttftMs: 120,
-    durationMs: 400,
     bytes: 100,
-    cache: "off",
-    routeReason: "latency",
-    affinityKeys: [],
-    startedAt: 0,
-    admission: undefined,
-    trace: passThroughTracer.begin(undefined),
     ...fields,
-  };
+  });
 }
 
 function setup() {

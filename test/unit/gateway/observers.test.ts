@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { AttemptReport, CallOutcome } from "../../../src/gateway/index.js";
 import { callSpans, outcomeMetrics } from "../../../src/gateway/observers.js";
-import {
-  type CallSpanRecord,
-  type GatewayMetrics,
-  type NodeAddress,
-  type OperationRecord,
-  passThroughTracer,
+import type {
+  CallSpanRecord,
+  GatewayMetrics,
+  NodeAddress,
+  OperationRecord,
 } from "../../../src/telemetry/index.js";
+import { sampleOutcome } from "../../support/outcomes.js";
 
 const addressOf = (id: string): NodeAddress => ({ id, address: `${id}.local`, port: 8080 });
 
@@ -32,29 +32,15 @@ const failed = { observation: { ok: false, nodeFault: true }, errorCode: "upstre
 const lost = { observation: { ok: false, nodeFault: false } };
 
 function outcome(fields: Partial<CallOutcome>): CallOutcome {
-  return {
+  return sampleOutcome({
     requestId: "req",
-    kind: "chat",
     stream: true,
-    model: "tiny",
     keyId: "key",
-    tenant: "acme",
-    status: 200,
-    errorCode: undefined,
-    attempts: [],
-    servedBy: undefined,
     usage: { promptTokens: 12, completionTokens: 11, cachedTokens: undefined, source: "exact" },
-    ttftMs: 100,
     durationMs: 600,
-    bytes: 10,
-    cache: "off",
-    routeReason: "latency",
-    affinityKeys: [],
     startedAt: 1000,
-    admission: undefined,
-    trace: passThroughTracer.begin(undefined),
     ...fields,
-  };
+  });
 }
 
 /** A GatewayMetrics that writes down what it is told. */

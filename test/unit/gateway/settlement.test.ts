@@ -1,30 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { CallOutcome } from "../../../src/gateway/index.js";
 import { Settlement } from "../../../src/gateway/outcome.js";
-import { type LogFields, type Logger, passThroughTracer } from "../../../src/telemetry/index.js";
+import type { LogFields, Logger } from "../../../src/telemetry/index.js";
+import { sampleOutcome } from "../../support/outcomes.js";
 
-const outcome: CallOutcome = {
-  requestId: "req-1",
-  kind: "chat",
-  stream: false,
-  model: "tiny",
-  keyId: undefined,
-  tenant: "anonymous",
-  status: 200,
-  errorCode: undefined,
-  attempts: [],
-  servedBy: "node-0",
-  usage: undefined,
-  ttftMs: undefined,
-  durationMs: 5,
-  bytes: 10,
-  cache: "off",
-  routeReason: "latency",
-  affinityKeys: [],
-  startedAt: 0,
-  admission: undefined,
-  trace: passThroughTracer.begin(undefined),
-};
+const outcome = sampleOutcome({ tenant: "anonymous", keyId: undefined, servedBy: "node-0" });
 
 function recordingLogger(): Logger & { errors: { msg: string; fields: LogFields | undefined }[] } {
   const errors: { msg: string; fields: LogFields | undefined }[] = [];
