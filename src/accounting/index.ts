@@ -1,5 +1,6 @@
 export { estimateChatTokens, estimateTokens } from "./estimate.js";
 export {
+  bearerToken,
   type ConfiguredKey,
   type KeyGrant,
   type KeyInfo,

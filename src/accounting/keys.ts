@@ -91,6 +91,11 @@ export interface KeyRingOptions {
   readonly now?: () => number;
 }
 
+/** The token of an `Authorization: Bearer <token>` header; undefined when absent or malformed. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1];
+}
+
 export function sha256Hex(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }

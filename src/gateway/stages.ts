@@ -1,4 +1,4 @@
-import type { KeyRing, Principal } from "../accounting/index.js";
+import { bearerToken, type KeyRing, type Principal } from "../accounting/index.js";
 import { errors, GatewayError } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
 import { endpoints, parseRequestBody } from "../openai/index.js";
@@ -45,9 +45,8 @@ export function authenticate(keys: KeyRing | undefined): Stage {
 function presentedKey(header: HeaderReader): string | undefined {
   const authorization = header("authorization");
   if (authorization !== undefined) {
-    const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
     // A malformed header is a wrong key, not a missing one.
-    return bearer?.[1] ?? authorization;
+    return bearerToken(authorization) ?? authorization;
   }
   return header("x-api-key")?.trim() || undefined;
 }

@@ -2,12 +2,13 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Hono, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { z } from "zod";
-import type { KeyRing } from "../accounting/index.js";
+import { bearerToken, type KeyRing } from "../accounting/index.js";
 import type { FleetView } from "../dashboard/index.js";
 import { errors } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
 import { parseRequestBody } from "../openai/index.js";
 import { nodeReport } from "./admin.js";
+import { parseJsonText, requireJsonType } from "./body.js";
 import { type DashboardSessions, SESSION_COOKIE } from "./dashboard-session.js";
 import type { RequestIdEnv } from "./request-id.js";
 
@@ -81,7 +82,7 @@ export function adminToken(
 ): MiddlewareHandler<RequestIdEnv> {
   const matches = tokenMatcher(token);
   return async function adminTokenCheck(c, next) {
-    const given = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const given = bearerToken(c.req.header("authorization"));
     if (!matches(given) && !sessions?.valid(getCookie(c, SESSION_COOKIE))) {
       throw errors.adminUnauthorized(token !== undefined);
     }
@@ -102,16 +103,11 @@ function digest(text: string): Buffer {
 const ADMIN_BODY_LIMIT = 64 * 1024;
 
 export async function jsonOf(request: Request): Promise<unknown> {
-  const type = request.headers.get("content-type") ?? undefined;
-  if (!type || !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw errors.unsupportedMediaType(type);
+  requireJsonType(request.headers.get("content-type") ?? undefined);
   const text = await request.text().catch(() => {
     // Reading the body fails only when the client's connection breaks.
     throw errors.clientClosed();
   });
   if (Buffer.byteLength(text) > ADMIN_BODY_LIMIT) throw errors.bodyTooLarge(ADMIN_BODY_LIMIT);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw errors.invalidJson((err as Error).message);
-  }
+  return parseJsonText(text);
 }

@@ -13,20 +13,26 @@ export interface JsonBody {
  * Node stream directly skips building a fetch Request and a web stream for every call.
  */
 export async function readJsonBody(incoming: IncomingMessage, limitBytes: number): Promise<JsonBody> {
-  const type = incoming.headers["content-type"];
-  if (!type || !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw errors.unsupportedMediaType(type);
+  requireJsonType(incoming.headers["content-type"]);
   const declared = Number(incoming.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limitBytes) throw errors.bodyTooLarge(limitBytes);
   const raw = await readLimited(incoming, limitBytes);
   // Checking UTF-8 natively, then decoding without checks, is cheaper than a fatal TextDecoder.
   if (!isUtf8(raw)) throw errors.invalidJson("the body is not valid UTF-8");
-  let json: unknown;
+  return { raw, json: parseJsonText(raw.toString("utf8")) };
+}
+
+/** `application/json` or any `+json` type; anything else is 415. */
+export function requireJsonType(type: string | undefined): void {
+  if (!type || !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw errors.unsupportedMediaType(type);
+}
+
+export function parseJsonText(text: string): unknown {
   try {
-    json = JSON.parse(raw.toString("utf8"));
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw errors.invalidJson((err as Error).message);
   }
-  return { raw, json };
 }
 
 function readLimited(incoming: IncomingMessage, limitBytes: number): Promise<Buffer> {
