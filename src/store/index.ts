@@ -6,6 +6,18 @@ export { StoreUnavailableError } from "./errors.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory.js";
 export { observeStoreErrors } from "./observed.js";
 export type { ConsumeResult, StateStore } from "./port.js";
+export {
+  type HashCounters,
+  msUntilFits,
+  type ReserveRequest,
+  type ReserveResult,
+  type SettleRequest,
+  type SlotClaim,
+  slidingUse,
+  type WindowAdjustment,
+  type WindowCharge,
+  type WindowReading,
+} from "./quota.js";
 export { RedisStore, type RedisStoreOptions } from "./redis.js";
 
 export interface CreateStoreOptions {

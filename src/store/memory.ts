@@ -1,5 +1,7 @@
 import { requireConsumeArgs, requireInteger, requireNonEmpty, requireString, requireTtl } from "./args.js";
+import { type QuotaCells, reserveIn, settleIn } from "./memory-quota.js";
 import type { ConsumeResult, StateStore } from "./port.js";
+import type { ReserveRequest, ReserveResult, SettleRequest } from "./quota.js";
 
 export interface MemoryStoreOptions {
   /** Upper bound on live keys; past it the least recently used key is dropped. Default 100 000. */
@@ -124,6 +126,39 @@ export class MemoryStore implements StateStore {
     this.write(currentKey, { value: String(count), expiresAt: current?.expiresAt ?? now + 2 * windowMs });
     return { ok: true, total: used + amount, resetInMs };
   }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return reserveIn(this.cells, request);
+  }
+
+  async settleReservation(request: SettleRequest): Promise<void> {
+    settleIn(this.cells, request);
+  }
+
+  private readonly cells: QuotaCells = {
+    now: () => this.now(),
+    counter: (key) => {
+      const entry = this.read(key);
+      return entry ? counterValue(key, entry) : 0;
+    },
+    add: (key, by, ttlMs) => {
+      const entry = this.read(key);
+      const total = (entry ? counterValue(key, entry) : 0) + by;
+      this.write(key, { value: String(total), expiresAt: entry ? entry.expiresAt : this.now() + ttlMs });
+    },
+    hash: (key, create) => {
+      const entry = this.read(key);
+      if (entry) return hashOf(key, entry);
+      if (!create) return undefined;
+      const fields = new Map<string, string>();
+      this.write(key, { value: fields, expiresAt: this.now() + create.ttlMs });
+      return fields;
+    },
+    keepFor: (key, ttlMs) => {
+      const entry = this.read(key);
+      if (entry?.expiresAt !== undefined) entry.expiresAt = Math.max(entry.expiresAt, this.now() + ttlMs);
+    },
+  };
 
   async hashSet(key: string, field: string, value: string): Promise<void> {
     requireNonEmpty("key", key);

@@ -21,6 +21,8 @@ export function observeStoreErrors(store: StateStore, onError: (operation: strin
     consume: (key, amount, limit, windowMs) => watch("consume", store.consume(key, amount, limit, windowMs)),
     consumeSliding: (key, amount, limit, windowMs) =>
       watch("consumeSliding", store.consumeSliding(key, amount, limit, windowMs)),
+    reserve: (request) => watch("reserve", store.reserve(request)),
+    settleReservation: (request) => watch("settleReservation", store.settleReservation(request)),
     hashSet: (key, field, value) => watch("hashSet", store.hashSet(key, field, value)),
     hashGet: (key, field) => watch("hashGet", store.hashGet(key, field)),
     hashGetAll: (key) => watch("hashGetAll", store.hashGetAll(key)),

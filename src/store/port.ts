@@ -1,3 +1,5 @@
+import type { ReserveRequest, ReserveResult, SettleRequest } from "./quota.js";
+
 /**
  * State that must hold across gateway replicas (quotas, affinity, cache, dynamic nodes) goes through
  * this port. Two adapters implement it: in-memory (embedded default) and Redis. Keys are namespaced by
@@ -39,6 +41,13 @@ export interface StateStore {
    * window ends; `total` is the weighted use after the call.
    */
   consumeSliding(key: string, amount: number, limit: number, windowMs: number): Promise<ConsumeResult>;
+  /**
+   * Charges every window and claims every slot of the request, or none when one does not fit: the
+   * quota reservation, atomic across replicas. See quota.ts for the shapes.
+   */
+  reserve(request: ReserveRequest): Promise<ReserveResult>;
+  /** Moves window charges to their exact amounts, releases slots and adds ledger counters, atomically. */
+  settleReservation(request: SettleRequest): Promise<void>;
   /** Sets one field of a hash (a string → string map stored under `key`). */
   hashSet(key: string, field: string, value: string): Promise<void>;
   /** One field of a hash, or undefined. */

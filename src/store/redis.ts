@@ -2,6 +2,8 @@ import { Redis, type Result } from "ioredis";
 import { requireConsumeArgs, requireInteger, requireNonEmpty, requireString, requireTtl } from "./args.js";
 import { StoreUnavailableError } from "./errors.js";
 import type { ConsumeResult, StateStore } from "./port.js";
+import { type ReserveRequest, type ReserveResult, requireReserveRequest, type SettleRequest } from "./quota.js";
+import { defineQuotaCommands, reserveOn, settleOn } from "./redis-quota.js";
 
 export interface RedisStoreOptions {
   /** `redis://[:password@]host:port[/db]`; credentials never appear in error messages. */
@@ -122,6 +124,7 @@ export class RedisStore implements StateStore {
     this.redis.defineCommand("fleetgateConsume", { numberOfKeys: 1, lua: CONSUME_LUA });
     this.redis.defineCommand("fleetgateIncrement", { numberOfKeys: 1, lua: INCREMENT_LUA });
     this.redis.defineCommand("fleetgateConsumeSliding", { numberOfKeys: 1, lua: CONSUME_SLIDING_LUA });
+    defineQuotaCommands(this.redis);
     // Without a listener ioredis prints every failed reconnect; keep the cause for the next error.
     this.redis.on("error", (error: Error) => {
       this.lastConnectionError = error;
@@ -188,6 +191,15 @@ export class RedisStore implements StateStore {
       );
       return { ok: ok === 1, total, resetInMs };
     });
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    requireReserveRequest(request);
+    return this.run(() => reserveOn(this.redis, this.prefix, request));
+  }
+
+  async settleReservation(request: SettleRequest): Promise<void> {
+    return this.run(() => settleOn(this.redis, this.prefix, request));
   }
 
   async hashSet(key: string, field: string, value: string): Promise<void> {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore, StoreUnavailableError } from "../../src/store/index.js";
 import { freePort } from "../support/ports.js";
 import { testRedisUrl } from "../support/redis.js";
+import { runQuotaContract } from "../unit/store/quota-contract.js";
 import { runStoreContract } from "../unit/store/store-contract.js";
 
 const REDIS_URL = testRedisUrl();
@@ -35,6 +36,7 @@ afterAll(async () => {
 });
 
 runStoreContract("RedisStore", (prefix) => open(`${RUN_PREFIX}${prefix}`));
+runQuotaContract("RedisStore", (prefix) => open(`${RUN_PREFIX}${prefix}`));
 
 describe("RedisStore across replicas", () => {
   it("admits exactly the limit in total when two replicas consume one quota concurrently", async () => {

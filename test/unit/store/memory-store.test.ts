@@ -1,11 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { createStore, MemoryStore, RedisStore } from "../../../src/store/index.js";
+import { runQuotaContract } from "./quota-contract.js";
 import { runStoreContract } from "./store-contract.js";
 
 let clock = 1_700_000_000_000;
 const now = (): number => clock;
 
 runStoreContract(
+  "MemoryStore",
+  () => new MemoryStore({ now }),
+  (ms) => {
+    clock += ms;
+  },
+);
+
+runQuotaContract(
   "MemoryStore",
   () => new MemoryStore({ now }),
   (ms) => {
