@@ -164,6 +164,23 @@ export const errors = {
       type: "service_unavailable_error",
       retryAfterSeconds,
     }),
+  /** A key's or tenant's quota is used up; `limit` names it (`tokens_per_minute`, ...), as `param` too. */
+  rateLimitExceeded: (message: string, limit: string, retryAfterSeconds: number | undefined) =>
+    new GatewayError(message, {
+      status: 429,
+      code: "rate_limit_exceeded",
+      type: "rate_limit_error",
+      param: limit,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    }),
+  /** The shared store failed and `quotas.on_store_error` is `closed`: nothing passes unchecked. */
+  storeUnavailable: (what: "quotas" | "API keys") =>
+    new GatewayError(`${what} cannot be checked right now (the shared store is unavailable)`, {
+      status: 503,
+      code: "store_unavailable",
+      type: "service_unavailable_error",
+      retryAfterSeconds: 1,
+    }),
   /** 429 tells the client to back off now: the queue had no room for it at all. */
   overloaded: (retryAfterSeconds: number) =>
     new GatewayError("Every node serving this model is busy and the wait queue is full", {

@@ -1,4 +1,4 @@
-import { KeyRing } from "./accounting/index.js";
+import { KeyRing, Quotas, TokenCounter, UsageLedger } from "./accounting/index.js";
 import type { GatewayConfig } from "./config/index.js";
 import { FleetView } from "./dashboard/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
@@ -94,8 +94,37 @@ export async function startGateway(
   const store: StateStore = metrics
     ? observeStoreErrors(plainStore, (operation) => metrics.storeError(operation))
     : plainStore;
-  const keys = new KeyRing({ configured: config.auth.keys, store, cacheMs: config.auth.key_cache_ms });
+  const keys = new KeyRing({
+    configured: config.auth.keys,
+    store,
+    cacheMs: config.auth.key_cache_ms,
+    onStoreError: {
+      decision: config.quotas.on_store_error,
+      fellBack: () => metrics?.quotaFallback("authenticate", config.quotas.on_store_error),
+    },
+  });
   const enforced = await authEnforced(config, keys, log);
+  const counter = new TokenCounter();
+  // Loading the encoding blocks for a few hundred ms: at startup, not on the first limited request.
+  if (enforced || Object.keys(config.quotas.tenants).length > 0) counter.warm();
+  const ledger = new UsageLedger(store, config.quotas.ledger_retention_days * 86_400_000);
+  const quotas = new Quotas(
+    store,
+    ledger,
+    {
+      onStoreError: config.quotas.on_store_error,
+      defaultMaxTokens: config.quotas.default_max_tokens,
+      tenants: config.quotas.tenants,
+      chargeCacheHits: config.quotas.charge_cache_hits,
+      // A replica that dies mid-call cannot release its slot: it lapses once no call could still run.
+      slotTtlMs: config.server.request_timeout_ms + 30_000,
+    },
+    {
+      warn: (message, fields) => log.warn(message, fields),
+      onFallback: (operation, decision) => metrics?.quotaFallback(operation, decision),
+      onRefused: (limit) => metrics?.quotaRefused(limit),
+    },
+  );
   const tuning = config.routing.latency;
   const gateway = new Gateway({
     registry,
@@ -122,6 +151,7 @@ export async function startGateway(
     clock,
     log,
     tracer: telemetry.tracer,
+    quotas: { quotas, counter, now: Date.now },
     settings: {
       keepAliveMs: config.server.keepalive_interval_ms,
       requestTimeoutMs: config.server.request_timeout_ms,
@@ -147,6 +177,7 @@ export async function startGateway(
     enforced,
     isRegion: (code: string) => resolveRegion(code, customRegions) !== undefined,
     dashboard,
+    ledger,
   };
   if (!admin.token)
     log.warn("no admin token (FLEETGATE_ADMIN_TOKEN or admin.token): the admin API refuses every call");

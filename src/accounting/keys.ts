@@ -89,6 +89,11 @@ export interface KeyRingOptions {
   /** How long a replica trusts its copy of a stored key; revocation reaches it within this. */
   readonly cacheMs: number;
   readonly now?: () => number;
+  /**
+   * When the store cannot be read (`quotas.on_store_error`): `open` trusts a configured key without its
+   * revocation check, `closed` refuses with 503. A key only the store knows cannot be checked either way.
+   */
+  readonly onStoreError?: { readonly decision: "open" | "closed"; readonly fellBack: () => void } | undefined;
 }
 
 /** The token of an `Authorization: Bearer <token>` header; undefined when absent or malformed. */
@@ -122,7 +127,16 @@ export class KeyRing {
     const configured = this.matchConfigured(digest);
     const id = configured?.id ?? ISSUED.exec(secret)?.[1];
     if (id === undefined) return errors.invalidApiKey("unknown");
-    const stored = await this.lookup(id);
+    let stored: StoredKey | undefined;
+    try {
+      stored = await this.lookup(id);
+    } catch (err) {
+      const policy = this.options.onStoreError;
+      if (!policy) throw err;
+      policy.fellBack();
+      if (configured && policy.decision === "open") return principalOf(configured);
+      return errors.storeUnavailable("API keys");
+    }
     if (stored?.revoked_at) return errors.invalidApiKey("revoked");
     if (configured) return principalOf(configured);
     if (!stored || !timingSafeEqual(digest, Buffer.from(stored.sha256, "hex"))) {

@@ -1,2 +1,3 @@
 export { buildConfig, ConfigError, type Env, expandEnv, loadConfigFile } from "./load.js";
-export type { ApiKeyConfig, GatewayConfig, GatewayConfigInput, KeyLimits, NodeConfig } from "./schema.js";
+export { type KeyLimits, limitsSchema, type QuotasConfig } from "./quotas.js";
+export type { ApiKeyConfig, GatewayConfig, GatewayConfigInput, NodeConfig } from "./schema.js";

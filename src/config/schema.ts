@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { limitsSchema, quotasSchema } from "./quotas.js";
 
 const regionCode = z
   .string()
@@ -207,14 +208,6 @@ const sha256Hex = z
   .regex(/^[0-9a-f]{64}$/i, "must be the key's sha256 as 64 hex digits")
   .transform((hex) => hex.toLowerCase());
 
-/** Optional quotas of a key; the accounting stage enforces them. */
-const keyLimitsSchema = z.strictObject({
-  requests_per_minute: z.number().int().min(1).optional(),
-  tokens_per_minute: z.number().int().min(1).optional(),
-  tokens_per_day: z.number().int().min(1).optional(),
-  max_concurrent: z.number().int().min(1).optional(),
-});
-
 /**
  * An API key from the config: its sha256, or the secret itself through `${ENV}`. Only the hash is
  * kept, so the compiled config never holds a client secret.
@@ -227,7 +220,7 @@ const apiKeySchema = z
     key_sha256: sha256Hex.optional(),
     models: z.array(z.string().min(1)).min(1).optional(),
     regions: z.array(regionCode).min(1).optional(),
-    limits: keyLimitsSchema.optional(),
+    limits: limitsSchema.optional(),
   })
   .superRefine((entry, ctx) => {
     if ((entry.key === undefined) === (entry.key_sha256 === undefined)) {
@@ -305,6 +298,7 @@ export const configSchema = z.strictObject({
   admin: adminSchema.default(adminSchema.parse({})),
   metrics: metricsSchema.default(metricsSchema.parse({})),
   access_log: accessLogSchema.default(accessLogSchema.parse({})),
+  quotas: quotasSchema.default(quotasSchema.parse({})),
   nodes: z
     .array(nodeSchema)
     .default([])
@@ -323,4 +317,3 @@ export type GatewayConfigInput = z.input<typeof configSchema>;
 export type GatewayConfig = z.output<typeof configSchema>;
 export type NodeConfig = GatewayConfig["nodes"][number];
 export type ApiKeyConfig = GatewayConfig["auth"]["keys"][number];
-export type KeyLimits = z.output<typeof keyLimitsSchema>;

@@ -1,8 +1,8 @@
-import { OPEN_PRINCIPAL, type Principal } from "../accounting/index.js";
+import { OPEN_PRINCIPAL, type Principal, type QuotaReservation } from "../accounting/index.js";
 import type { GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
 import { endpoints, type UsageReport } from "../openai/index.js";
-import type { NodeBreakers, RetryBudget } from "../resilience/index.js";
+import type { ContinuedUsage, NodeBreakers, RetryBudget } from "../resilience/index.js";
 import type { RequestFeatures } from "../routing/index.js";
 import type { CallTrace } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
@@ -73,6 +73,12 @@ export class Call implements CallContext {
   error: GatewayError | undefined;
   /** The node's usage report, when one came. */
   usage: UsageReport | undefined;
+  /** A continued stream's usage, charged once for the whole answer (an estimate: no node saw it all). */
+  continuedUsage: ContinuedUsage | undefined;
+  /** What the quota stage reserved, settled with the outcome. */
+  reservation: QuotaReservation | undefined;
+  /** The body sent to nodes when it differs from the client's (usage asked for on a stream). */
+  upstreamBody: Uint8Array | undefined;
   /** Content chunks relayed, for the estimate when no usage arrives. */
   completionChunks = 0;
   bytes = 0;
@@ -107,6 +113,7 @@ export class Call implements CallContext {
     return this.incoming.trace.traceparent;
   }
   get rawBody(): Uint8Array {
+    if (this.upstreamBody) return this.upstreamBody;
     return "rawBody" in this.incoming ? this.incoming.rawBody : EMPTY;
   }
   get pools(): UpstreamPools {
@@ -161,6 +168,7 @@ export class Call implements CallContext {
       durationMs: this.env.clock() - this.startedAt,
       bytes: this.bytes,
       cache: "off",
+      reservation: this.reservation,
       routeReason: this.route?.reason,
       affinityKeys: this.affinityKeys,
       startedAt: this.startedAt,
@@ -170,6 +178,8 @@ export class Call implements CallContext {
   }
 
   private usageOf(): CallUsage | undefined {
+    const continued = this.continuedUsage;
+    if (continued) return { ...continued, cachedTokens: undefined, source: "estimated" };
     const exact = this.usage?.usage;
     if (exact) {
       return {

@@ -1,3 +1,4 @@
+import type { QuotaReservation } from "../accounting/index.js";
 import type { RequestObservation } from "../fleet/index.js";
 import type { CallTrace, Logger } from "../telemetry/index.js";
 
@@ -48,8 +49,10 @@ export interface CallOutcome {
   readonly durationMs: number;
   /** Body bytes sent to the client. */
   readonly bytes: number;
-  /** The prompt cache's part in the answer; there is no cache yet, so always `off`. */
-  readonly cache: "off";
+  /** The prompt cache's part in the answer: a `hit` was answered without any node. */
+  readonly cache: "off" | "hit" | "miss" | "bypass";
+  /** What the quota stage reserved for the call, which its settlement moves to the exact amount. */
+  readonly reservation: QuotaReservation | undefined;
   readonly routeReason: string | undefined;
   /** The conversation and shared-prefix keys, for affinity. */
   readonly affinityKeys: readonly string[];

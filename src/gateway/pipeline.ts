@@ -1,4 +1,4 @@
-import type { KeyRing } from "../accounting/index.js";
+import type { KeyRing, Quotas, TokenCounter } from "../accounting/index.js";
 import { errors, toGatewayError } from "../errors.js";
 import type { FleetRegistry, ModelListing } from "../fleet/index.js";
 import type { AdmissionQueue, NodeBreakers, RetryBudget } from "../resilience/index.js";
@@ -11,10 +11,11 @@ import { Call, type CallEnv, type IncomingCall } from "./call.js";
 import { CallLifetime } from "./lifetime.js";
 import type { LocalityPolicy } from "./locality.js";
 import { type OutcomeSubscriber, Settlement } from "./outcome.js";
+import { limit } from "./quota-stage.js";
 import { errorReply, type GatewayReply, jsonReply } from "./reply.js";
 import { admit, authenticate, compose, parse, route, type Stage } from "./stages.js";
 import { streamReply } from "./stream-reply.js";
-import { affinityMemory, hedgeDelays, nodeStatistics } from "./subscribers.js";
+import { affinityMemory, hedgeDelays, nodeStatistics, quotaSettlement } from "./subscribers.js";
 import { unaryReply } from "./unary.js";
 
 export interface GatewaySettings {
@@ -50,11 +51,15 @@ export interface GatewayDeps {
   readonly settings: GatewaySettings;
   /** Starts each call's span; without one a client's traceparent only passes through. */
   readonly tracer?: CallTracer | undefined;
+  /** Per-key and per-tenant limits and the usage ledger; `now` is the epoch clock of the ledger's minutes. */
+  readonly quotas?:
+    | { readonly quotas: Quotas; readonly counter: TokenCounter; readonly now: () => number }
+    | undefined;
 }
 
 /**
  * The request lifecycle. Every API call, from either http path, runs the same ordered stages:
- * authenticate → parse → admit → route → dispatch (relay included) and then settles exactly once,
+ * authenticate → parse → limit (quotas) → admit → route → dispatch (relay included) and then settles exactly once,
  * publishing one outcome to the subscribers. This is the only place that knows the order: a new
  * stage is written in stages.ts and put in the list below.
  */
@@ -73,6 +78,8 @@ export class Gateway {
     this.settlement.subscribe("node-statistics", nodeStatistics(deps.registry));
     this.settlement.subscribe("hedge-delays", hedgeDelays(this.ttft));
     if (deps.affinity) this.settlement.subscribe("affinity", affinityMemory(deps.affinity));
+    if (deps.quotas)
+      this.settlement.subscribe("quotas", quotaSettlement(deps.quotas.quotas, deps.quotas.now));
     this.env = {
       pools: deps.pools,
       breakers: deps.breakers,
@@ -85,6 +92,7 @@ export class Gateway {
     const stages: Stage[] = [
       authenticate(deps.keys),
       parse(deps.locality, deps.affinity),
+      ...(deps.quotas ? [limit(deps.quotas.quotas, deps.quotas.counter)] : []),
       admit(deps.registry, deps.admission, deps.budget, settings),
       route(deps.registry, deps.policy, settings.maxAttempts),
       this.dispatch(),

@@ -10,6 +10,7 @@ import { conversationKeyOf, type ProxiedRequest, requestFeatures, sharedPrefixKe
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
 import type { GatewayReply } from "./reply.js";
 import { routeRequest } from "./route.js";
+import { bodyAskingForUsage } from "./usage-request.js";
 
 export type Next = () => Promise<GatewayReply>;
 /** One step of every call: it reads and fills in the call, then hands on to the next stage (or answers). */
@@ -67,6 +68,8 @@ export function parse(locality: LocalityPolicy, affinity: AffinityMemory | undef
     if (incoming.unreadable) throw incoming.unreadable;
     const request = parseBody(incoming);
     call.request = request;
+    // Every stream is settled from the node's own usage count, asked for here when the client did not.
+    call.upstreamBody = bodyAskingForUsage(request, incoming.rawBody);
     call.model = request.body.model;
     checkModel(call.principal, request.body.model);
     const conversationKey = conversationKeyOf(request);

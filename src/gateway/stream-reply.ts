@@ -6,6 +6,7 @@ import { openFirstStream } from "./hedged-open.js";
 import { stopReason } from "./node-call.js";
 import { errorReply, type GatewayReply, SSE_HEADERS } from "./reply.js";
 import { raceTick, relayStream, TICK } from "./stream.js";
+import { clientWantsUsage } from "./usage-request.js";
 
 export interface StreamSettings {
   readonly keepAliveMs: number;
@@ -41,6 +42,7 @@ export async function streamReply(call: Call, settings: StreamSettings): Promise
       idleTimeoutMs: settings.idleTimeoutMs,
       stoppedBy: () => stopReason(call, call.currentNode ?? ""),
       commentFirst: settledFirst === TICK,
+      stripUsage: !clientWantsUsage(request),
       transcript,
       continueAfter: transcript && chat ? continuationFor(call, chat, transcript) : undefined,
     }),

@@ -1,10 +1,11 @@
 import { errors, type GatewayError } from "../errors.js";
-import { encodeComment, errorEvent } from "../openai/index.js";
+import { encodeComment, errorEvent, type SseEvent } from "../openai/index.js";
 import type { ContinuationStream, StreamTranscript } from "../resilience/index.js";
 import { NodeFault, type SseObserver, SseOverflow } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
 import type { Call } from "./call.js";
 import type { OpenedStream } from "./stream-open.js";
+import { withoutUsageChunk } from "./usage-request.js";
 
 /** A continuation under way on another node, with the attempt that accounts for it. */
 export interface Continued {
@@ -21,6 +22,8 @@ export interface RelayOptions {
   readonly stoppedBy: () => GatewayError | undefined;
   /** Send a keep-alive comment before waiting: the client has already waited one interval. */
   readonly commentFirst: boolean;
+  /** The client did not ask for the usage chunk the gateway asked the node for: it is dropped. */
+  readonly stripUsage: boolean;
   /** Chat streams only: records what the client got, so a broken answer can be continued. */
   readonly transcript: StreamTranscript | undefined;
   /** Continues the answer elsewhere after a node failure; undefined when continuation is off. */
@@ -79,7 +82,10 @@ type Ending =
   | { readonly kind: "failed"; readonly error: GatewayError };
 
 /** Relays one node's stream and settles its attempt; tells how the stream ended. */
-async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGenerator<Uint8Array, Ending> {
+async function* relayNode(
+  opened: OpenedStream,
+  options: RelayOptions,
+): AsyncGenerator<Uint8Array | string, Ending> {
   const { attempt, chunks, observer, framer } = opened;
   const id = attempt.entry.id;
   const idle = setTimeout(() => {
@@ -90,7 +96,7 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
   let ending: Ending = { kind: "complete" };
   try {
     options.transcript?.record(opened.firstEvents);
-    yield opened.first;
+    yield forClient(opened.first, opened.firstEvents, options.stripUsage);
     for (;;) {
       const next = await chunks.next();
       if (next.done) break;
@@ -109,13 +115,14 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
         break;
       }
       options.transcript?.record(decoded);
-      yield events;
+      const relayed = forClient(events, decoded, options.stripUsage);
+      if (relayed.length > 0) yield relayed;
     }
     if (ending.kind === "complete") {
       const tail = framer.rest;
-      if (tail) observer.push(tail);
+      const tailEvents = tail ? observer.push(tail) : [];
       observer.end();
-      if (observer.done && tail) yield tail;
+      if (observer.done && tail) yield forClient(tail, tailEvents, options.stripUsage);
       if (!observer.done && observer.errorPayload === undefined) {
         ending = {
           kind: "failed",
@@ -141,13 +148,18 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
   return ending;
 }
 
+function forClient(bytes: Uint8Array, events: readonly SseEvent[], stripUsage: boolean): Uint8Array | string {
+  return stripUsage ? withoutUsageChunk(bytes, events) : bytes;
+}
+
 async function* relayContinuation(continued: Continued, call: Call): AsyncGenerator<string> {
   try {
     for await (const event of continued.stream) yield event;
   } finally {
     const { failure, finishReason } = continued.stream.outcome;
-    // The first node's usage no longer describes the answer: only estimates can.
+    // The first node's usage no longer describes the answer: the continuation's whole-answer count does.
     call.usage = undefined;
+    call.continuedUsage = continued.stream.outcome.usage;
     if (failure) {
       call.error = failure;
       continued.attempt.failByNode(failure);

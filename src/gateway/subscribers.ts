@@ -1,3 +1,4 @@
+import type { Quotas } from "../accounting/index.js";
 import type { FleetRegistry } from "../fleet/index.js";
 import type { TtftTracker } from "../resilience/index.js";
 import type { AffinityMemory } from "./affinity.js";
@@ -30,5 +31,29 @@ export function hedgeDelays(ttft: TtftTracker): OutcomeSubscriber {
       const { ok, ttftMs } = attempt.observation;
       if (ok && ttftMs !== undefined && !attempt.continuation) ttft.observe(attempt.nodeId, ttftMs);
     }
+  };
+}
+
+/**
+ * Settles the call's quota reservation to what it really used and writes the usage ledger, in one
+ * store round trip. Runs in the background: the store's bounded timeouts end it either way.
+ */
+export function quotaSettlement(quotas: Quotas, now: () => number): OutcomeSubscriber {
+  return function settleQuota(outcome) {
+    const cacheHit = outcome.cache === "hit";
+    void quotas.settle({
+      keyId: outcome.keyId,
+      tenant: outcome.tenant,
+      model: outcome.model,
+      node: cacheHit ? undefined : outcome.servedBy,
+      // A client that left is not a failure of the call.
+      failed:
+        outcome.status >= 400 || (outcome.errorCode !== undefined && outcome.errorCode !== "client_closed"),
+      cacheHit,
+      at: now(),
+      reservation: outcome.reservation,
+      usage: outcome.usage,
+      delivered: outcome.ttftMs !== undefined,
+    });
   };
 }

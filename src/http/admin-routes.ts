@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Hono, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { z } from "zod";
-import { bearerToken, type KeyRing } from "../accounting/index.js";
+import { bearerToken, type KeyRing, type UsageLedger } from "../accounting/index.js";
+import { limitsSchema } from "../config/index.js";
 import type { FleetView } from "../dashboard/index.js";
 import { errors } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
@@ -11,6 +12,7 @@ import { nodeReport } from "./admin.js";
 import { parseJsonText, requireJsonType } from "./body.js";
 import { type DashboardSessions, SESSION_COOKIE } from "./dashboard-session.js";
 import type { RequestIdEnv } from "./request-id.js";
+import { usageRoute } from "./usage-route.js";
 
 export interface AdminDeps {
   readonly registry: FleetRegistry;
@@ -23,6 +25,8 @@ export interface AdminDeps {
   readonly isRegion: (code: string) => boolean;
   /** What the dashboard shows, served with the admin API. */
   readonly dashboard: FleetView;
+  /** The usage ledger behind GET /admin/usage. */
+  readonly ledger: UsageLedger;
 }
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'");
@@ -41,14 +45,7 @@ function keyRequestSchema(isRegion: (code: string) => boolean) {
       .min(1)
       .max(64)
       .optional(),
-    limits: z
-      .strictObject({
-        requests_per_minute: z.number().int().min(1).optional(),
-        tokens_per_minute: z.number().int().min(1).optional(),
-        tokens_per_day: z.number().int().min(1).optional(),
-        max_concurrent: z.number().int().min(1).optional(),
-      })
-      .optional(),
+    limits: limitsSchema.optional(),
   });
 }
 
@@ -70,6 +67,7 @@ export function adminRoutes(app: Hono<RequestIdEnv>, deps: AdminDeps): void {
     return c.json({ ...info, key: secret }, 201);
   });
   app.delete("/admin/keys/:id", async (c) => c.json(await deps.keys.revoke(c.req.param("id"))));
+  usageRoute(app, deps.ledger);
 }
 
 /**

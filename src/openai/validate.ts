@@ -12,13 +12,17 @@ export function describeIssues(error: z.ZodError): { message: string; path: stri
 }
 
 /** Parses a client body against a schema, turning failures into a 400 that names the field. */
-export function parseRequestBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+export function parseRequestBody<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+  what = "request body",
+): z.infer<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw invalidBody(result.error);
+  throw invalid(result.error, what);
 }
 
-function invalidBody(error: z.ZodError): GatewayError {
+function invalid(error: z.ZodError, what: string): GatewayError {
   const { message, path } = describeIssues(error);
-  return errors.invalidRequest(`Invalid request body: ${message}`, path || null);
+  return errors.invalidRequest(`Invalid ${what}: ${message}`, path || null);
 }

@@ -42,6 +42,13 @@ export interface ContinuationOutcome {
   finishReason: string | undefined;
   /** Tokens the continuation node generated. */
   completionTokens: number;
+  /** The whole answer's usage, charged once: the original prompt and every token the client got. */
+  usage: ContinuedUsage | undefined;
+}
+
+export interface ContinuedUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
 }
 
 export type ContinuationStream = AsyncIterable<string> & { readonly outcome: ContinuationOutcome };
@@ -124,7 +131,12 @@ async function readHead(reader: CompletionReader, input: ContinuationInput): Pro
 }
 
 function stream(input: ContinuationInput, head: TextPiece[], reader?: CompletionReader): ContinuationStream {
-  const outcome: ContinuationOutcome = { failure: undefined, finishReason: undefined, completionTokens: 0 };
+  const outcome: ContinuationOutcome = {
+    failure: undefined,
+    finishReason: undefined,
+    completionTokens: 0,
+    usage: undefined,
+  };
   return { outcome, [Symbol.asyncIterator]: () => relay(input, head, reader, outcome) };
 }
 
@@ -164,10 +176,15 @@ async function* relay(
     return;
   } finally {
     reader?.destroy();
+    outcome.usage = continuedUsage(
+      input,
+      reported.prompt,
+      outcome.failure ? counted : (reported.completion ?? counted),
+    );
   }
   outcome.completionTokens = reported.completion ?? counted;
   yield chunk(input.chunkBase, [{ index: 0, delta: {}, finish_reason: outcome.finishReason }]);
-  if (input.includeUsage) yield usageChunk(input, reported.prompt, outcome.completionTokens);
+  if (input.includeUsage && outcome.usage) yield usageChunk(input.chunkBase, outcome.usage);
   yield DONE_EVENT;
 }
 
@@ -189,14 +206,20 @@ function chunk(base: ChunkBase, choices: unknown[], extra: Record<string, unknow
  * The continuation's own prompt held the text already sent, so without the original count the
  * prompt is its prompt less those tokens.
  */
-function usageChunk(
+function continuedUsage(
   input: ContinuationInput,
   continuationPrompt: number | undefined,
   generated: number,
-): string {
-  const prompt = input.promptTokens ?? Math.max(0, (continuationPrompt ?? 0) - input.sentTokens);
-  const completion = input.sentTokens + generated;
-  return chunk(input.chunkBase, [], {
+): ContinuedUsage {
+  return {
+    promptTokens: input.promptTokens ?? Math.max(0, (continuationPrompt ?? 0) - input.sentTokens),
+    completionTokens: input.sentTokens + generated,
+  };
+}
+
+function usageChunk(base: ChunkBase, usage: ContinuedUsage): string {
+  const { promptTokens: prompt, completionTokens: completion } = usage;
+  return chunk(base, [], {
     usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
   });
 }

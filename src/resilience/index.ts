@@ -13,6 +13,7 @@ export {
   type ContinuationInput,
   type ContinuationOutcome,
   type ContinuationStream,
+  type ContinuedUsage,
   continueChatStream,
 } from "./continuation.js";
 export {

@@ -36,9 +36,11 @@ export function reserveIn(cells: QuotaCells, request: ReserveRequest): ReserveRe
   const refusedWindow = request.windows.findIndex(
     (charge, i) => slidingUse(windows[i] as WindowReading, charge.windowMs) + charge.amount > charge.limit,
   );
-  if (refusedWindow >= 0) return { ok: false, refused: { kind: "window", index: refusedWindow }, windows, slotsHeld };
+  if (refusedWindow >= 0)
+    return { ok: false, refused: { kind: "window", index: refusedWindow }, windows, slotsHeld };
   const refusedSlot = request.slots.findIndex((slot, i) => (slotsHeld[i] as number) >= slot.limit);
-  if (refusedSlot >= 0) return { ok: false, refused: { kind: "slot", index: refusedSlot }, windows, slotsHeld };
+  if (refusedSlot >= 0)
+    return { ok: false, refused: { kind: "slot", index: refusedSlot }, windows, slotsHeld };
   request.windows.forEach((charge, i) => {
     const reading = windows[i] as WindowReading;
     // Kept two windows: the next window still weighs this one.
@@ -59,7 +61,8 @@ export function settleIn(cells: QuotaCells, request: SettleRequest): void {
     if (adjustment.delta === 0) continue;
     const index = Math.floor(now / adjustment.windowMs);
     // A charge made two or more windows ago no longer weighs; an extra charge then lands in this one.
-    const target = adjustment.index >= index - 1 ? adjustment.index : adjustment.delta > 0 ? index : undefined;
+    const target =
+      adjustment.index >= index - 1 ? adjustment.index : adjustment.delta > 0 ? index : undefined;
     if (target === undefined) continue;
     const key = `${adjustment.key}:${target}`;
     // A refund never takes a window below zero (its own charge may already have expired).

@@ -76,7 +76,12 @@ export function slidingUse(reading: WindowReading, windowMs: number): number {
  * How long until `amount` more would fit under `limit`, if nothing else were charged meanwhile;
  * undefined when it never can (the amount alone is over the limit).
  */
-export function msUntilFits(reading: WindowReading, windowMs: number, amount: number, limit: number): number | undefined {
+export function msUntilFits(
+  reading: WindowReading,
+  windowMs: number,
+  amount: number,
+  limit: number,
+): number | undefined {
   if (amount > limit) return undefined;
   const room = limit - amount - reading.current;
   if (room >= 0) {
@@ -95,7 +100,8 @@ export function requireReserveRequest(request: ReserveRequest): void {
     if (!Number.isSafeInteger(charge.amount) || charge.amount < 0) {
       throw new RangeError(`window charge amount must be a non-negative integer, got ${charge.amount}`);
     }
-    if (!Number.isSafeInteger(charge.limit)) throw new RangeError(`window limit must be an integer, got ${charge.limit}`);
+    if (!Number.isSafeInteger(charge.limit))
+      throw new RangeError(`window limit must be an integer, got ${charge.limit}`);
     if (!Number.isSafeInteger(charge.windowMs) || charge.windowMs <= 0) {
       throw new RangeError(`windowMs must be a positive integer, got ${charge.windowMs}`);
     }

@@ -1,10 +1,5 @@
 import type { Redis, Result } from "ioredis";
-import {
-  type ReserveRequest,
-  type ReserveResult,
-  type SettleRequest,
-  type WindowReading,
-} from "./quota.js";
+import type { ReserveRequest, ReserveResult, SettleRequest, WindowReading } from "./quota.js";
 
 // One script checks every window and slot and, only if all fit, charges them all: no replica can slip
 // in between. Redis's own clock, so replicas with skewed clocks agree on the windows.
@@ -118,7 +113,11 @@ export function defineQuotaCommands(redis: Redis): void {
   redis.defineCommand("fleetgateSettle", { lua: SETTLE_LUA });
 }
 
-export async function reserveOn(redis: Redis, prefix: string, request: ReserveRequest): Promise<ReserveResult> {
+export async function reserveOn(
+  redis: Redis,
+  prefix: string,
+  request: ReserveRequest,
+): Promise<ReserveResult> {
   const keys = [...request.windows.map((w) => prefix + w.key), ...request.slots.map((s) => prefix + s.key)];
   const args = [
     request.windows.length,
@@ -146,7 +145,11 @@ export async function settleOn(redis: Redis, prefix: string, request: SettleRequ
     ...request.counters.map((c) => prefix + c.key),
   ];
   if (keys.length === 0) return;
-  const args: (string | number)[] = [request.adjustments.length, request.releases.length, request.counters.length];
+  const args: (string | number)[] = [
+    request.adjustments.length,
+    request.releases.length,
+    request.counters.length,
+  ];
   for (const a of request.adjustments) args.push(a.index, a.windowMs, Math.trunc(a.delta));
   for (const r of request.releases) args.push(r.id);
   for (const c of request.counters) {

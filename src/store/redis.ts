@@ -2,7 +2,12 @@ import { Redis, type Result } from "ioredis";
 import { requireConsumeArgs, requireInteger, requireNonEmpty, requireString, requireTtl } from "./args.js";
 import { StoreUnavailableError } from "./errors.js";
 import type { ConsumeResult, StateStore } from "./port.js";
-import { type ReserveRequest, type ReserveResult, requireReserveRequest, type SettleRequest } from "./quota.js";
+import {
+  type ReserveRequest,
+  type ReserveResult,
+  requireReserveRequest,
+  type SettleRequest,
+} from "./quota.js";
 import { defineQuotaCommands, reserveOn, settleOn } from "./redis-quota.js";
 
 export interface RedisStoreOptions {

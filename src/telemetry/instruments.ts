@@ -108,8 +108,23 @@ export function createGatewayMetrics(fleet: () => FleetReading): {
   const storeErrors = new CounterFamily(
     d("fleetgate.store.errors", "{error}", "Failed state store operations."),
   );
+  const quotaRefusals = new CounterFamily(
+    d("fleetgate.quota.refused", "{request}", "Calls refused by a key's or tenant's quota, by limit."),
+  );
+  const quotaFallbacks = new CounterFamily(
+    d("fleetgate.quota.fallbacks", "{event}", "Quota store failures, by operation and what the call got."),
+  );
   const histograms = [tokens, duration, ttft, perToken, admissionWait];
-  const counters = [attempts, routed, failovers, continuations, hedges, storeErrors];
+  const counters = [
+    attempts,
+    routed,
+    failovers,
+    continuations,
+    hedges,
+    storeErrors,
+    quotaRefusals,
+    quotaFallbacks,
+  ];
   const startTime = hrTime();
 
   const metrics: GatewayMetrics = {
@@ -146,6 +161,9 @@ export function createGatewayMetrics(fleet: () => FleetReading): {
       admissionWait.point(errorType ?? "", attributes).record(seconds);
     },
     storeError: (operation) => storeErrors.add(operation, () => ({ operation })),
+    quotaRefused: (limit) => quotaRefusals.add(limit, () => ({ limit })),
+    quotaFallback: (operation, decision) =>
+      quotaFallbacks.add(`${operation}\0${decision}`, () => ({ operation, decision })),
   };
 
   const producer: MetricProducer = {

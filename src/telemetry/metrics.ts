@@ -49,6 +49,10 @@ export interface GatewayMetrics {
   admissionWait(seconds: number, errorType: string | undefined): void;
   /** A state store operation failed (Redis down, a refused command). */
   storeError(operation: string): void;
+  /** A call refused by a key's or tenant's quota, by the limit it hit. */
+  quotaRefused(limit: string): void;
+  /** The quota store failed and the call went on as `quotas.on_store_error` says (`open` or `closed`). */
+  quotaFallback(operation: string, decision: string): void;
 }
 
 /** One node now, read when metrics are collected (never per request). */

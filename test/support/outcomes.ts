@@ -118,6 +118,7 @@ export function sampleOutcome(fields: Partial<CallOutcome> = {}): CallOutcome {
     durationMs: 400,
     bytes: 10,
     cache: "off",
+    reservation: undefined,
     routeReason: "latency",
     affinityKeys: [],
     startedAt: 0,

@@ -61,6 +61,8 @@ function recorder() {
     hedge: note("hedge"),
     admissionWait: note("admissionWait"),
     storeError: note("storeError"),
+    quotaRefused: note("quotaRefused"),
+    quotaFallback: note("quotaFallback"),
   };
   return { metrics, calls, operations, of: (name: string) => calls.filter((call) => call[0] === name) };
 }

@@ -59,7 +59,11 @@ export function runQuotaContract(name: string, makeStore: MakeStore, advanceTime
       expect(third).toMatchObject({ ok: false, refused: { kind: "slot", index: 0 } });
       // A refused slot leaves the window uncharged.
       expect(slidingUse(third.windows[0] as never, HOUR)).toBe(0);
-      await store.settleReservation({ adjustments: [], releases: [{ key: "q:{t}:conc", id: "a" }], counters: [] });
+      await store.settleReservation({
+        adjustments: [],
+        releases: [{ key: "q:{t}:conc", id: "a" }],
+        counters: [],
+      });
       expect((await store.reserve({ windows: [], slots: [slot("c", 2)] })).ok).toBe(true);
     });
 

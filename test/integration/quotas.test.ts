@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { GatewayConfigInput } from "../../src/config/index.js";
+import { adminFetch, postJson, startFleet, type TestFleet } from "../support/fleet.js";
+import { freePort } from "../support/ports.js";
+
+const KEY = "sk-quota-test-key-0123456789";
+const chat = (content: string, extra: Record<string, unknown> = {}) => ({
+  model: "tiny",
+  messages: [{ role: "user", content }],
+  max_tokens: 8,
+  ...extra,
+});
+
+let fleet: TestFleet | undefined;
+afterEach(async () => {
+  await fleet?.close();
+  fleet = undefined;
+});
+
+async function limitedFleet(limits: Record<string, number>, extra: Omit<GatewayConfigInput, "nodes"> = {}) {
+  fleet = await startFleet([{ model: "tiny", ttftMs: 5, tokensPerSecond: 2000 }], {
+    config: { ...extra, auth: { keys: [{ id: "k1", tenant: "acme", key: KEY, limits }] } },
+  });
+  return fleet;
+}
+
+function send(f: TestFleet, body: unknown) {
+  return postJson(`${f.baseURL}/chat/completions`, body, {
+    headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+  });
+}
+
+async function sseEvents(response: Response): Promise<Record<string, unknown>[]> {
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .map((block) => block.replace(/^data: /, "").trim())
+    .filter((data) => data.startsWith("{"))
+    .map((data) => JSON.parse(data) as Record<string, unknown>);
+}
+
+describe("quotas", () => {
+  it("puts OpenAI's rate-limit headers on every answer and refuses past the limit with 429 and Retry-After", async () => {
+    const f = await limitedFleet({ requests_per_minute: 3, tokens_per_minute: 100_000 });
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await send(f, chat(`hello ${i}`)));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(answers.map((r) => r.headers.get("x-ratelimit-remaining-requests"))).toEqual(["2", "1", "0"]);
+    expect(answers[0]?.headers.get("x-ratelimit-limit-requests")).toBe("3");
+    expect(answers[0]?.headers.get("x-ratelimit-limit-tokens")).toBe("100000");
+    expect(answers[0]?.headers.get("x-ratelimit-reset-requests")).toMatch(/^(\d+ms|\d+s|\d+m\d+s)$/);
+    const refused = await send(f, chat("one too many"));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    const body = (await refused.json()) as { error: { code: string; param: string; message: string } };
+    expect(body.error).toMatchObject({ code: "rate_limit_exceeded", param: "requests_per_minute" });
+    expect(body.error.message).toContain("key 'k1'");
+  });
+
+  it("reserves prompt plus max_tokens, then settles to the exact usage", async () => {
+    const f = await limitedFleet({ tokens_per_minute: 5_000 });
+    const first = await send(f, chat("count me", { max_tokens: 2_000 }));
+    const usage = ((await first.json()) as { usage: { total_tokens: number } }).usage;
+    // While the call ran its whole reservation was held; once settled only what it used is charged.
+    const second = await send(f, chat("again", { max_tokens: 10 }));
+    expect(second.status).toBe(200);
+    const remaining = Number(second.headers.get("x-ratelimit-remaining-tokens"));
+    expect(remaining).toBeLessThanOrEqual(5_000 - usage.total_tokens - 10);
+    expect(remaining).toBeGreaterThan(5_000 - 2_000);
+  });
+
+  it("refuses a request that could never fit, without a Retry-After", async () => {
+    const f = await limitedFleet({ tokens_per_minute: 500 });
+    const refused = await send(f, chat("too big", { max_tokens: 1_000 }));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBeNull();
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/never fit/);
+  });
+
+  it("holds a concurrency slot until the stream ends, not until the handler returns", async () => {
+    fleet = await startFleet([{ model: "tiny", ttftMs: 5, tokensPerSecond: 40 }], {
+      config: { auth: { keys: [{ id: "k1", tenant: "acme", key: KEY, limits: { max_concurrent: 1 } }] } },
+    });
+    const f = fleet;
+    const streaming = await send(f, chat("a long answer", { stream: true, max_tokens: 20 }));
+    expect(streaming.status).toBe(200);
+    const refused = await send(f, chat("meanwhile"));
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { param: string } }).error.param).toBe("max_concurrent");
+    await streaming.text();
+    // The slot is released when the call settles, just after the last byte.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await send(f, chat("after"))).status).toBe(200);
+  });
+
+  it("asks the node for usage on every stream and strips the chunk the client did not ask for", async () => {
+    const f = await limitedFleet({ tokens_per_minute: 100_000 });
+    const plain = await sseEvents(await send(f, chat("stream me", { stream: true })));
+    expect(plain.some((event) => "usage" in event && event.usage)).toBe(false);
+    const asked = await sseEvents(
+      await send(f, chat("stream me", { stream: true, stream_options: { include_usage: true } })),
+    );
+    const usageChunk = asked.find((event) => Array.isArray(event.choices) && event.choices.length === 0);
+    expect(usageChunk?.usage).toMatchObject({ completion_tokens: 8 });
+    const ledger = await adminFetch(f.gateway.url, "/admin/usage?group_by=key");
+    const rows = ((await ledger.json()) as { data: Record<string, number | string>[] }).data;
+    // Both streams were settled from the node's exact count, the stripped one included.
+    expect(rows).toEqual([
+      expect.objectContaining({ key: "k1", requests: 2, completion_tokens: 16, estimated_tokens: 0 }),
+    ]);
+  });
+
+  it("with quotas.on_store_error open, lets calls through when the store is down; closed answers 503", async () => {
+    const deadRedis = `redis://127.0.0.1:${await freePort()}`;
+    for (const [mode, status] of [
+      ["open", 200],
+      ["closed", 503],
+    ] as const) {
+      const f = await limitedFleet(
+        { requests_per_minute: 10 },
+        { store: { redis_url: deadRedis }, quotas: { on_store_error: mode } },
+      );
+      const started = Date.now();
+      const response = await send(f, chat("is the store there?"));
+      expect(response.status).toBe(status);
+      // Bounded: the store's timeouts end the wait, the call never hangs on a dead Redis.
+      expect(Date.now() - started).toBeLessThan(8_000);
+      if (mode === "closed") {
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("store_unavailable");
+      }
+      await f.close();
+      fleet = undefined;
+    }
+  });
+});
