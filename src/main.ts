@@ -117,7 +117,7 @@ export async function startGateway(
       tenants: config.quotas.tenants,
       chargeCacheHits: config.quotas.charge_cache_hits,
       // A replica that dies mid-call cannot release its slot: it lapses once no call could still run.
-      slotTtlMs: config.server.request_timeout_ms + 30_000,
+      slotTtlMs: config.server.request_timeout_ms + 5_000,
     },
     {
       warn: (message, fields) => log.warn(message, fields),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { GatewayConfigInput } from "../../src/config/index.js";
-import { adminFetch, postJson, startFleet, type TestFleet } from "../support/fleet.js";
+import { adminFetch, eventually, postJson, startFleet, type TestFleet } from "../support/fleet.js";
 import { freePort } from "../support/ports.js";
 
 const KEY = "sk-quota-test-key-0123456789";
@@ -17,10 +17,17 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-async function limitedFleet(limits: Record<string, number>, extra: Omit<GatewayConfigInput, "nodes"> = {}) {
-  fleet = await startFleet([{ model: "tiny", ttftMs: 5, tokensPerSecond: 2000 }], {
+async function limitedFleet(
+  limits: Record<string, number>,
+  extra: Omit<GatewayConfigInput, "nodes"> = {},
+  tokensPerSecond = 2000,
+) {
+  fleet = await startFleet([{ model: "tiny", ttftMs: 5, tokensPerSecond }], {
     config: { ...extra, auth: { keys: [{ id: "k1", tenant: "acme", key: KEY, limits }] } },
   });
+  const url = fleet.gateway.url;
+  // On a loaded machine the first probe can come late; the quotas, not the node's health, are under test.
+  expect(await eventually(async () => (await fetch(`${url}/readyz`)).ok, 5_000)).toBe(true);
   return fleet;
 }
 
@@ -79,10 +86,7 @@ describe("quotas", () => {
   });
 
   it("holds a concurrency slot until the stream ends, not until the handler returns", async () => {
-    fleet = await startFleet([{ model: "tiny", ttftMs: 5, tokensPerSecond: 40 }], {
-      config: { auth: { keys: [{ id: "k1", tenant: "acme", key: KEY, limits: { max_concurrent: 1 } }] } },
-    });
-    const f = fleet;
+    const f = await limitedFleet({ max_concurrent: 1 }, {}, 40);
     const streaming = await send(f, chat("a long answer", { stream: true, max_tokens: 20 }));
     expect(streaming.status).toBe(200);
     const refused = await send(f, chat("meanwhile"));
