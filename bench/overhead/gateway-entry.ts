@@ -3,7 +3,8 @@
  * without the load generator's. Arguments: the upstream URL, then `--auth` to require the bench's
  * API key (one key in the config, as most deployments have), `--telemetry` to turn on metrics and
  * the access log (off otherwise, so the plain target measures the pipeline alone) and with it
- * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP.
+ * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP, and `--quotas=<redis url>`
+ * to give the key request and token limits (never reached) kept in that Redis, as replicas share them.
  * Prints `{"url":...}` once listening; on SIGTERM closes and exits cleanly, which is when
  * `--cpu-prof` writes its profile.
  */
@@ -15,8 +16,13 @@ import { BENCH_API_KEY } from "./protocol.js";
 
 const [upstream, ...flags] = process.argv.slice(2);
 const otlp = flags.find((flag) => flag.startsWith("--otlp="));
-if (!upstream || flags.some((flag) => flag !== "--auth" && flag !== "--telemetry" && flag !== otlp)) {
-  throw new Error("usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]]");
+const quotas = flags.find((flag) => flag.startsWith("--quotas="))?.slice("--quotas=".length);
+const known = (flag: string) =>
+  flag === "--auth" || flag === "--telemetry" || flag === otlp || flag.startsWith("--quotas=");
+if (!upstream || !flags.every(known)) {
+  throw new Error(
+    "usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]] [--quotas=<redis url>]",
+  );
 }
 const auth = flags.includes("--auth");
 const telemetry = flags.includes("--telemetry");
@@ -29,7 +35,8 @@ const config = buildConfig({
   // Room for the 5,000-stream test: each open stream holds one upstream connection.
   upstream: { max_connections_per_node: 8192 },
   nodes: [{ id: "bench-1", url: upstream, region: "fra" }],
-  auth: auth ? { keys: [{ id: "bench", tenant: "bench", key: BENCH_API_KEY }] } : {},
+  auth: auth || quotas ? { keys: [{ id: "bench", tenant: "bench", key: BENCH_API_KEY, ...limits() }] } : {},
+  ...(quotas ? { store: { redis_url: quotas, key_prefix: `fleetgate-bench:${process.pid}:` } } : {}),
   metrics: { enabled: telemetry },
   access_log: { enabled: telemetry },
 });
@@ -56,3 +63,9 @@ process.stdout.write(`${JSON.stringify({ url: running.url })}\n`);
 process.once("SIGTERM", () => {
   void running.close(0).then(() => process.exit(0));
 });
+
+/** Limits so high the bench never meets them: what is measured is enforcing them. */
+function limits() {
+  if (!quotas) return {};
+  return { limits: { requests_per_minute: 1_000_000_000, tokens_per_minute: 1_000_000_000_000 } };
+}

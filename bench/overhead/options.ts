@@ -24,16 +24,19 @@ export interface BenchOptions {
   readonly write: boolean;
   /** The telemetry target also exports over OTLP, tracing this share of calls; undefined: no OTLP. */
   readonly traceRatio: number | undefined;
+  /** The Redis the quotas target keeps its limits in. */
+  readonly redisUrl: string;
 }
 
-const HELP = `npm run bench:overhead -- [--quick] [--reps N] [--hold N] [--no-nginx] [--profile] [--no-write] [--trace-ratio R]
+const HELP = `npm run bench:overhead -- [--quick] [--reps N] [--hold N] [--no-nginx] [--profile] [--no-write] [--trace-ratio R] [--redis URL]
   --quick      one repetition, shorter phases (a smoke run; results are not written)
   --reps N     repetitions of every figure (default 3)
   --hold N     open streams held for the memory figure (default 5000)
   --no-nginx   skip the nginx reference even when it is installed
   --profile    run the gateway under --cpu-prof with non-streamed load and summarise where CPU goes
   --no-write   print only; leave bench/results untouched
-  --trace-ratio R  the telemetry target also exports metrics and spans over OTLP (to the upstream), tracing a share R of calls`;
+  --trace-ratio R  the telemetry target also exports metrics and spans over OTLP (to the upstream), tracing a share R of calls
+  --redis URL  the Redis of the fleetgate+quotas target (default redis://127.0.0.1:6379)`;
 
 export function readOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -46,6 +49,7 @@ export function readOptions(argv: readonly string[]): BenchOptions {
       profile: { type: "boolean", default: false },
       "no-write": { type: "boolean", default: false },
       "trace-ratio": { type: "string" },
+      redis: { type: "string", default: "redis://127.0.0.1:6379" },
       help: { type: "boolean", default: false },
     },
   });
@@ -75,6 +79,7 @@ export function readOptions(argv: readonly string[]): BenchOptions {
     profileRequests: 40_000,
     write: !quick && !values["no-write"] && !values.profile,
     traceRatio: ratio(values["trace-ratio"]),
+    redisUrl: values.redis,
   };
 }
 

@@ -11,7 +11,13 @@ import type {
   StreamsResult,
 } from "./protocol.js";
 
-export type TargetName = "direct" | "fleetgate" | "fleetgate+auth" | "fleetgate+telemetry" | "nginx";
+export type TargetName =
+  | "direct"
+  | "fleetgate"
+  | "fleetgate+auth"
+  | "fleetgate+quotas"
+  | "fleetgate+telemetry"
+  | "nginx";
 
 export interface Target {
   readonly name: TargetName;
