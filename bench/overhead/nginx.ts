@@ -1,9 +1,9 @@
 /** nginx as the reference C proxy: one worker, keep-alive upstream pool, no buffering of streams. */
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../test/support/ports.js";
 import { type Child, PROXY_CORE, pinnedCommand, wrap } from "./processes.js";
 
 const READY_TIMEOUT_MS = 10_000;
@@ -13,18 +13,6 @@ export function nginxVersion(): string | undefined {
   const run = spawnSync("nginx", ["-v"], { encoding: "utf8" });
   if (run.error || run.status !== 0) return undefined;
   return /nginx\/[\w.]+/.exec(`${run.stderr}${run.stdout}`)?.[0] ?? "nginx";
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function nginxConfig(prefix: string, port: number, upstream: URL): string {

@@ -73,11 +73,13 @@ async function ledger(groupBy: string): Promise<Row[]> {
 /** What a node counted itself: tokens it evaluated for prompts and tokens it generated. */
 async function nodeCounters(node: LlamaNode): Promise<{ evaluated: number; predicted: number }> {
   const text = await (await fetch(`${node.url}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^llamacpp:${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  const read = (name: string) =>
+    Number(new RegExp(`^llamacpp:${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
   return { evaluated: read("prompt_tokens_total"), predicted: read("tokens_predicted_total") };
 }
 
-const sum = (usages: Usage[]) => usages.reduce((total, u) => total + u.prompt_tokens + u.completion_tokens, 0);
+const sum = (usages: Usage[]) =>
+  usages.reduce((total, u) => total + u.prompt_tokens + u.completion_tokens, 0);
 
 describe("the usage ledger on real llama-servers", () => {
   it("per node, equals what each node counted itself; per key, what the clients were told", async () => {
@@ -97,22 +99,40 @@ describe("the usage ledger on real llama-servers", () => {
       calls.map(async (call) => {
         const response = await chat(EXACT_KEY, call.body);
         expect(response.status).toBe(200);
-        return { call, usage: call.told ? await usageOf(response, call.stream) : (await response.text(), undefined) };
+        if (call.told) return { call, usage: await usageOf(response, call.stream) };
+        await response.text();
+        return { call, usage: undefined };
       }),
     );
     await waitFor(async () => (await ledger("key")).find((row) => row.key === "exact")?.requests === 9, 3000);
     const after = await Promise.all(nodes.map(nodeCounters));
     const byNode = await ledger("node");
     for (const [i] of nodes.entries()) {
-      const row = byNode.find((r) => r.node === `node-${i}`) ?? { prompt_tokens: 0, cached_tokens: 0, completion_tokens: 0 };
-      const counted = { evaluated: (after[i]?.evaluated ?? 0) - (before[i]?.evaluated ?? 0), predicted: (after[i]?.predicted ?? 0) - (before[i]?.predicted ?? 0) };
-      expect({ evaluated: Number(row.prompt_tokens) - Number(row.cached_tokens), predicted: Number(row.completion_tokens) }, `node-${i}`).toEqual(counted);
+      const row = byNode.find((r) => r.node === `node-${i}`) ?? {
+        prompt_tokens: 0,
+        cached_tokens: 0,
+        completion_tokens: 0,
+      };
+      const counted = {
+        evaluated: (after[i]?.evaluated ?? 0) - (before[i]?.evaluated ?? 0),
+        predicted: (after[i]?.predicted ?? 0) - (before[i]?.predicted ?? 0),
+      };
+      expect(
+        {
+          evaluated: Number(row.prompt_tokens) - Number(row.cached_tokens),
+          predicted: Number(row.completion_tokens),
+        },
+        `node-${i}`,
+      ).toEqual(counted);
     }
     // The calls whose clients got usage: the key's exact total is theirs plus the node-counted rest.
     const exactRow = (await ledger("key")).find((row) => row.key === "exact") as Row;
     expect(exactRow.estimated_tokens).toBe(0);
     const told = answers.flatMap((a) => (a.usage ? [a.usage] : []));
-    const nodeTotal = byNode.reduce((total, row) => total + Number(row.prompt_tokens) + Number(row.completion_tokens), 0);
+    const nodeTotal = byNode.reduce(
+      (total, row) => total + Number(row.prompt_tokens) + Number(row.completion_tokens),
+      0,
+    );
     expect(Number(exactRow.prompt_tokens) + Number(exactRow.completion_tokens)).toBe(nodeTotal);
     expect(sum(told)).toBeLessThan(nodeTotal);
   });
@@ -121,7 +141,11 @@ describe("the usage ledger on real llama-servers", () => {
     const received: number[] = [];
     for (let i = 0; i < 3; i++) {
       const controller = new AbortController();
-      const response = await chat(ABORT_KEY, { messages: freshMessages(`abort-${i}`), max_tokens: 2000, stream: true }, controller.signal);
+      const response = await chat(
+        ABORT_KEY,
+        { messages: freshMessages(`abort-${i}`), max_tokens: 2000, stream: true },
+        controller.signal,
+      );
       let chunks = 0;
       await readStream(response, () => {
         chunks += 1;
@@ -130,7 +154,12 @@ describe("the usage ledger on real llama-servers", () => {
       }).catch(() => undefined);
       received.push(chunks);
     }
-    expect(await waitFor(async () => (await ledger("key")).find((row) => row.key === "aborts")?.requests === 3, 3000)).toBeDefined();
+    expect(
+      await waitFor(
+        async () => (await ledger("key")).find((row) => row.key === "aborts")?.requests === 3,
+        3000,
+      ),
+    ).toBeDefined();
     const row = (await ledger("key")).find((r) => r.key === "aborts") as Row;
     expect(Number(row.estimated_tokens)).toBe(Number(row.prompt_tokens) + Number(row.completion_tokens));
     expect(Number(row.completion_tokens)).toBeGreaterThanOrEqual(received.reduce((a, b) => a + b, 0) - 3);
@@ -157,11 +186,19 @@ describe("the usage ledger on real llama-servers", () => {
       return true;
     });
     expect(outcome.done).toBe(true);
-    const usage = (outcome.events.findLast((event) => (event as { usage?: Usage }).usage) as { usage: Usage }).usage;
+    const usage = (outcome.events.findLast((event) => (event as { usage?: Usage }).usage) as { usage: Usage })
+      .usage;
     expect(usage.completion_tokens).toBe(400);
-    await waitFor(async () => (await ledger("key")).find((row) => row.key === "exact")?.requests === Number(before.requests) + 1, 3000);
+    await waitFor(
+      async () =>
+        (await ledger("key")).find((row) => row.key === "exact")?.requests === Number(before.requests) + 1,
+      3000,
+    );
     const after = (await ledger("key")).find((row) => row.key === "exact") as Row;
-    const charged = Number(after.prompt_tokens) + Number(after.completion_tokens) - (Number(before.prompt_tokens) + Number(before.completion_tokens));
+    const charged =
+      Number(after.prompt_tokens) +
+      Number(after.completion_tokens) -
+      (Number(before.prompt_tokens) + Number(before.completion_tokens));
     expect(charged).toBe(usage.prompt_tokens + usage.completion_tokens);
     expect(Number(after.estimated_tokens) - Number(before.estimated_tokens)).toBe(charged);
   }, 60_000);

@@ -3,7 +3,6 @@
  * tiny generated model, and fleets of nodes on free loopback ports that tests can stop, kill and
  * restart to play out failures.
  */
-import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { ensureLlamaServerBinary as ensureBinary } from "../../src/llama/build.js";
 import { resolveCacheDir, tinyModelPath } from "../../src/llama/paths.js";
@@ -15,6 +14,7 @@ import {
 } from "../../src/llama/server.js";
 import { ensureLlamaSource } from "../../src/llama/source.js";
 import { DEFAULT_TINY_MODEL_SEED, ensureTinyModelFile } from "../../src/llama/tiny-model.js";
+import { freePort } from "../support/ports.js";
 
 export const TINY_MODEL_ALIAS = "tiny-llama";
 
@@ -40,18 +40,7 @@ export async function setup(): Promise<void> {
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s: ${binary}, ${model}`);
 }
 
-/** A port the OS just handed out; another process could take it before llama-server binds, so starts retry. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error("no port assigned"))));
-    });
-  });
-}
+export { freePort };
 
 export interface LlamaNodeOptions {
   slots?: number;

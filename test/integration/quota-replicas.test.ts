@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConfig, type GatewayConfigInput } from "../../src/config/index.js";
 import { type RunningGateway, startGateway } from "../../src/main.js";
 import { type SimNode, startSimNode } from "../../src/sim/index.js";
-import { RedisStore } from "../../src/store/index.js";
 import { silentLogger } from "../../src/telemetry/index.js";
 import { adminFetch, eventually, postJson, TEST_ADMIN_TOKEN } from "../support/fleet.js";
 import { freePort } from "../support/ports.js";
-import { testRedisUrl } from "../support/redis.js";
+import { clearRedisPrefix, testRedisUrl } from "../support/redis.js";
 
 const REDIS_URL = testRedisUrl();
 const KEY = "sk-replica-quota-key-0123456789";
@@ -55,9 +54,7 @@ describe("quotas across three replicas on one Redis", () => {
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.close()));
     await Promise.all(sims.map((sim) => sim.close()));
-    const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
-    await store.clear();
-    await store.close();
+    await clearRedisPrefix(REDIS_URL, prefix);
   });
 
   async function ask(replica: RunningGateway, i: number, key = KEY): Promise<Answer> {

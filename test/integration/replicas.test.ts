@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConfig } from "../../src/config/index.js";
 import { type RunningGateway, startGateway } from "../../src/main.js";
 import { type SimNode, startSimNode } from "../../src/sim/index.js";
-import { RedisStore } from "../../src/store/index.js";
 import { silentLogger } from "../../src/telemetry/index.js";
 import { postJson } from "../support/fleet.js";
-import { testRedisUrl } from "../support/redis.js";
+import { clearRedisPrefix, testRedisUrl } from "../support/redis.js";
 
 const REDIS_URL = testRedisUrl();
 
@@ -28,9 +27,7 @@ describe("two gateway replicas sharing Redis", () => {
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.close()));
     await Promise.all(sims.map((sim) => sim.close()));
-    const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
-    await store.clear();
-    await store.close();
+    await clearRedisPrefix(REDIS_URL, prefix);
   });
 
   it("agree on a conversation's node, whichever replica each turn reaches", async () => {

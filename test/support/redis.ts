@@ -1,3 +1,5 @@
+import { RedisStore } from "../../src/store/index.js";
+
 /** The name under which the test setup hands every test worker the one Redis URL of the run. */
 export const TEST_REDIS_ENV = "FLEETGATE_TEST_REDIS_URL";
 
@@ -15,4 +17,14 @@ export function testRedisUrl(): string {
   const url = process.env[TEST_REDIS_ENV];
   if (!url) throw new Error(NO_TEST_REDIS);
   return url;
+}
+
+/** Deletes every key a test wrote under its own prefix, leaving the rest of the shared Redis alone. */
+export async function clearRedisPrefix(url: string, prefix: string): Promise<void> {
+  const store = new RedisStore({ url, keyPrefix: prefix });
+  try {
+    await store.clear();
+  } finally {
+    await store.close();
+  }
 }
