@@ -137,4 +137,47 @@ describe("quotas", () => {
       fleet = undefined;
     }
   });
+
+  it("shares a tenant's limit between its keys, and enforces the limits of a key issued through the admin API", async () => {
+    fleet = await startFleet([{ model: "tiny", ttftMs: 5, tokensPerSecond: 2000 }], {
+      config: {
+        auth: { keys: [{ id: "k1", tenant: "acme", key: KEY }], required: true },
+        quotas: { tenants: { acme: { requests_per_minute: 3 } } },
+      },
+    });
+    const f = fleet;
+    expect(await eventually(async () => (await fetch(`${f.gateway.url}/readyz`)).ok, 5_000)).toBe(true);
+    const issued = await adminFetch(f.gateway.url, "/admin/keys", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tenant: "acme", limits: { requests_per_minute: 1 } }),
+    });
+    const secret = ((await issued.json()) as { key: string }).key;
+    const as = (key: string) =>
+      postJson(`${f.baseURL}/chat/completions`, chat("shared"), {
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      });
+    expect((await as(secret)).status).toBe(200);
+    const second = await as(secret);
+    expect(second.status).toBe(429);
+    expect(((await second.json()) as { error: { message: string } }).error.message).toContain("key '");
+    // The tenant's three: the issued key's one (its refused second charged nothing, all or nothing), then two more.
+    expect((await as(KEY)).status).toBe(200);
+    expect((await as(KEY)).status).toBe(200);
+    const third = await as(KEY);
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { error: { message: string } }).error.message).toContain("tenant 'acme'");
+  });
+
+  it("answers the ledger by tenant and model, and refuses a bad group_by naming the field", async () => {
+    const f = await limitedFleet({ requests_per_minute: 100 });
+    await send(f, chat("ledger me"));
+    const byModel = await adminFetch(f.gateway.url, "/admin/usage?group_by=model");
+    expect(((await byModel.json()) as { data: Record<string, unknown>[] }).data).toEqual([
+      expect.objectContaining({ model: "tiny", requests: 1 }),
+    ]);
+    const bad = await adminFetch(f.gateway.url, "/admin/usage?group_by=colour");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { param: string } }).error.param).toBe("group_by");
+  });
 });
