@@ -53,36 +53,27 @@ export class UsageLedger {
     return this.retentionMs;
   }
 
-  /** The counters one entry adds, for the settlement's single store round trip. */
+  /**
+   * The counters one entry adds, for the settlement's single store round trip: one field per metric
+   * for the call's (key, tenant, model, node), so that any dimension can be summed from them.
+   */
   counters(entry: LedgerEntry): HashCounters {
-    const fields = new Map<string, number>();
-    const values: Record<LedgerDimension, string | undefined> = {
-      key: entry.keyId,
-      tenant: entry.tenant,
-      model: entry.model,
-      node: entry.node,
-    };
-    const add = (metrics: Partial<Record<Metric, number>>) => {
-      for (const dimension of LEDGER_DIMENSIONS) {
-        // A hit never reached a node: nothing for the node's operator.
-        if (dimension === "node" && entry.node === undefined) continue;
-        for (const [metric, by] of Object.entries(metrics)) {
-          if (by) fields.set(fieldName(dimension, values[dimension], metric as Metric), by);
-        }
-      }
-    };
+    const tuple = [entry.keyId, entry.tenant, entry.model, entry.node]
+      .map((value) => encodeURIComponent(value ?? NONE))
+      .join("|");
     const tokens = entry.promptTokens + entry.completionTokens;
-    if (entry.cacheHit) add({ requests: 1, cache_hits: 1, cache_hit_tokens: tokens });
-    else {
-      add({
-        requests: 1,
-        errors: entry.failed ? 1 : 0,
-        prompt_tokens: entry.promptTokens,
-        cached_tokens: entry.cachedTokens,
-        completion_tokens: entry.completionTokens,
-        estimated_tokens: entry.estimated ? tokens : 0,
-      });
-    }
+    const metrics: Partial<Record<Metric, number>> = entry.cacheHit
+      ? { requests: 1, cache_hits: 1, cache_hit_tokens: tokens }
+      : {
+          requests: 1,
+          errors: entry.failed ? 1 : 0,
+          prompt_tokens: entry.promptTokens,
+          cached_tokens: entry.cachedTokens,
+          completion_tokens: entry.completionTokens,
+          estimated_tokens: entry.estimated ? tokens : 0,
+        };
+    const fields = new Map<string, number>();
+    for (const [metric, by] of Object.entries(metrics)) if (by) fields.set(`${tuple}|${metric}`, by);
     return { key: minuteKey(Math.floor(entry.at / MINUTE)), fields, ttlMs: this.retentionMs + MINUTE };
   }
 
@@ -92,6 +83,7 @@ export class UsageLedger {
     const last = Math.floor(to / MINUTE);
     const minutes = Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i);
     const rows = new Map<string, Record<Metric, number>>();
+    const column = LEDGER_DIMENSIONS.indexOf(groupBy);
     // Concurrent reads pipeline on one Redis connection; batches bound the memory of a long range.
     for (let start = 0; start < minutes.length; start += 500) {
       const hashes = await Promise.all(
@@ -99,8 +91,8 @@ export class UsageLedger {
       );
       for (const hash of hashes) {
         for (const [field, value] of hash) {
-          const parsed = parseField(field);
-          if (!parsed || parsed.dimension !== groupBy) continue;
+          const parsed = parseField(field, column);
+          if (!parsed) continue;
           const row = rows.get(parsed.value) ?? emptyRow();
           row[parsed.metric] += Number(value);
           rows.set(parsed.value, row);
@@ -117,21 +109,13 @@ function minuteKey(minute: number): string {
   return `ledger:${minute}`;
 }
 
-function fieldName(dimension: LedgerDimension, value: string | undefined, metric: Metric): string {
-  return `${dimension}:${encodeURIComponent(value ?? NONE)}:${metric}`;
-}
-
-function parseField(
-  field: string,
-): { dimension: LedgerDimension; value: string; metric: Metric } | undefined {
-  const [dimension, value, metric] = field.split(":");
-  if (!LEDGER_DIMENSIONS.includes(dimension as LedgerDimension)) return undefined;
-  if (!METRICS.includes(metric as Metric) || value === undefined) return undefined;
-  return {
-    dimension: dimension as LedgerDimension,
-    value: decodeURIComponent(value),
-    metric: metric as Metric,
-  };
+function parseField(field: string, column: number): { value: string; metric: Metric } | undefined {
+  const parts = field.split("|");
+  const metric = parts[LEDGER_DIMENSIONS.length] as Metric;
+  const value = parts[column];
+  if (parts.length !== LEDGER_DIMENSIONS.length + 1 || value === undefined || !METRICS.includes(metric))
+    return undefined;
+  return { value: decodeURIComponent(value), metric };
 }
 
 function emptyRow(): Record<Metric, number> {
