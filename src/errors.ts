@@ -46,6 +46,9 @@ export class GatewayError extends Error {
   }
 }
 
+/** The code of a call its client gave up on: nobody's failure. */
+export const CLIENT_CLOSED_CODE = "client_closed_request";
+
 /** Named constructors keep status, type and code consistent wherever an error is raised. */
 export const errors = {
   invalidJson: (detail: string) =>
@@ -263,7 +266,7 @@ export const errors = {
   clientClosed: () =>
     new GatewayError("The client closed the connection", {
       status: 499,
-      code: "client_closed_request",
+      code: CLIENT_CLOSED_CODE,
       type: "invalid_request_error",
     }),
   shuttingDown: () =>

@@ -1,4 +1,4 @@
-import { errors, type GatewayError } from "../errors.js";
+import { CLIENT_CLOSED_CODE, errors, type GatewayError } from "../errors.js";
 
 /**
  * The life of one client call: one abort signal that fires when the client leaves, the deadline
@@ -30,7 +30,7 @@ export class CallLifetime {
   /** True once the client is gone, by disconnecting or by cancelling the reply. */
   get clientGone(): boolean {
     const reason: unknown = this.controller.signal.reason;
-    return this.controller.signal.aborted && (reason as GatewayError).code === "client_closed_request";
+    return this.controller.signal.aborted && (reason as GatewayError).code === CLIENT_CLOSED_CODE;
   }
 
   abort(reason: GatewayError): void {

@@ -1,4 +1,5 @@
 import type { Quotas } from "../accounting/index.js";
+import { CLIENT_CLOSED_CODE } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
 import type { TtftTracker } from "../resilience/index.js";
 import type { AffinityMemory } from "./affinity.js";
@@ -48,7 +49,8 @@ export function quotaSettlement(quotas: Quotas, now: () => number): OutcomeSubsc
       node: cacheHit ? undefined : outcome.servedBy,
       // A client that left is not a failure of the call.
       failed:
-        outcome.status >= 400 || (outcome.errorCode !== undefined && outcome.errorCode !== "client_closed"),
+        (outcome.status >= 400 || outcome.errorCode !== undefined) &&
+        outcome.errorCode !== CLIENT_CLOSED_CODE,
       cacheHit,
       at: now(),
       reservation: outcome.reservation,
