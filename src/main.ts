@@ -118,6 +118,7 @@ export async function startGateway(
       chargeCacheHits: config.quotas.charge_cache_hits,
       // A replica that dies mid-call cannot release its slot: it lapses once no call could still run.
       slotTtlMs: config.server.request_timeout_ms + 5_000,
+      settleBatchMs: 100,
     },
     {
       warn: (message, fields) => log.warn(message, fields),
@@ -235,6 +236,8 @@ export async function startGateway(
       }
       breakers.shutdown();
       await pools.close();
+      // The last calls' settlements and ledger entries go out before the store closes.
+      await quotas.flush();
       await store.close();
       await telemetry.shutdown();
     },

@@ -11,6 +11,7 @@ import {
   refusal,
   scopesOf,
 } from "./quota-plan.js";
+import { SettleBatch } from "./settle-batch.js";
 import { PromptCalibration } from "./tokens.js";
 
 export interface QuotaSettings {
@@ -20,6 +21,8 @@ export interface QuotaSettings {
   readonly chargeCacheHits: boolean;
   /** How long a concurrency slot lives if its replica dies before releasing it. */
   readonly slotTtlMs: number;
+  /** Settlements are gathered this long and sent in one round trip. */
+  readonly settleBatchMs: number;
 }
 
 /** What a call asks for, in tokens: counted lazily, only when a token limit applies. */
@@ -85,13 +88,23 @@ const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, s
  */
 export class Quotas {
   readonly calibration = new PromptCalibration();
+  private readonly batch: SettleBatch;
 
   constructor(
     private readonly store: StateStore,
     private readonly ledger: UsageLedger,
     private readonly settings: QuotaSettings,
     private readonly hooks: QuotaHooks,
-  ) {}
+  ) {
+    this.batch = new SettleBatch(store, settings.settleBatchMs, (err, calls) => {
+      // The reservations stay charged and their slots expire by themselves; the ledger misses these calls.
+      hooks.onFallback("settle", settings.onStoreError);
+      hooks.warn("quota settlement failed: the store is unavailable", {
+        error: (err as Error).message,
+        calls,
+      });
+    });
+  }
 
   async reserve(principal: Principal, demand: QuotaDemand, requestId: string): Promise<QuotaDecision> {
     const scopes = scopesOf(
@@ -130,7 +143,12 @@ export class Quotas {
     };
   }
 
-  async settle(call: SettledCall): Promise<void> {
+  /** Sends the settlements still gathered (at shutdown). */
+  flush(): Promise<void> {
+    return this.batch.flush();
+  }
+
+  settle(call: SettledCall): void {
     const usage = call.usage;
     const charged = usage !== undefined && (usage.source === "exact" || call.delivered);
     const hitFree = call.cacheHit && !this.settings.chargeCacheHits;
@@ -151,22 +169,13 @@ export class Quotas {
       cachedTokens: charged ? (usage.cachedTokens ?? 0) : 0,
       estimated: charged && usage.source === "estimated",
     };
-    try {
-      await this.store.settleReservation({
-        adjustments: reservation ? adjustments(reservation, tokens, hitFree) : [],
-        releases: reservation
-          ? reservation.plan.request.slots.map((slot) => ({ key: slot.key, id: slot.id }))
-          : [],
-        counters: [this.ledger.counters(entry)],
-      });
-    } catch (err) {
-      // The reservation stays charged and its slot expires by itself; the ledger misses this call.
-      this.hooks.onFallback("settle", this.settings.onStoreError);
-      this.hooks.warn("quota settlement failed: the store is unavailable", {
-        error: (err as Error).message,
-        tenant: call.tenant,
-      });
-    }
+    this.batch.add({
+      adjustments: reservation ? adjustments(reservation, tokens, hitFree) : [],
+      releases: reservation
+        ? reservation.plan.request.slots.map((slot) => ({ key: slot.key, id: slot.id }))
+        : [],
+      counters: [this.ledger.counters(entry)],
+    });
   }
 
   private storeFailed(operation: "reserve", err: unknown): QuotaDecision {

@@ -36,13 +36,13 @@ export function hedgeDelays(ttft: TtftTracker): OutcomeSubscriber {
 }
 
 /**
- * Settles the call's quota reservation to what it really used and writes the usage ledger, in one
- * store round trip. Runs in the background: the store's bounded timeouts end it either way.
+ * Settles the call's quota reservation to what it really used and writes the usage ledger; the
+ * quotas send the settlements of many calls in one store round trip.
  */
 export function quotaSettlement(quotas: Quotas, now: () => number): OutcomeSubscriber {
   return function settleQuota(outcome) {
     const cacheHit = outcome.cache === "hit";
-    void quotas.settle({
+    quotas.settle({
       keyId: outcome.keyId,
       tenant: outcome.tenant,
       model: outcome.model,

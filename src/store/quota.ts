@@ -67,9 +67,12 @@ export interface SettleRequest {
   readonly counters: readonly HashCounters[];
 }
 
-/** The sliding sum a window's reading stands for: the previous window weighed by what still overlaps. */
+/**
+ * The sliding sum a window's reading stands for: the previous window weighed by what still overlaps,
+ * rounded up, so that a limit of 1 used just before an edge is not free again just after it.
+ */
 export function slidingUse(reading: WindowReading, windowMs: number): number {
-  return Math.floor(reading.previous * (1 - reading.elapsedMs / windowMs)) + reading.current;
+  return Math.ceil(reading.previous * (1 - reading.elapsedMs / windowMs)) + reading.current;
 }
 
 /**
@@ -86,7 +89,7 @@ export function msUntilFits(
   const room = limit - amount - reading.current;
   if (room >= 0) {
     if (reading.previous === 0) return 0;
-    // previous × (1 − (elapsed + t) / window) ≤ room
+    // ⌈previous × (1 − (elapsed + t) / window)⌉ ≤ room
     return Math.max(0, Math.ceil(windowMs * (1 - room / reading.previous) - reading.elapsedMs));
   }
   // Only once this window is the previous one can enough of it have slid away.

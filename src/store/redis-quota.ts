@@ -25,7 +25,7 @@ for i = 1, nw do
   end
   local elapsed = now - index * window
   readings[i] = {previous, current, elapsed, index, amount, window}
-  if out[1] == 1 and math.floor(previous * (1 - elapsed / window)) + current + amount > limit then
+  if out[1] == 1 and math.ceil(previous * (1 - elapsed / window)) + current + amount > limit then
     out = {0, 1, i - 1}
   end
 end

@@ -37,6 +37,17 @@ function send(f: TestFleet, body: unknown) {
   });
 }
 
+async function ledgerRows(f: TestFleet, groupBy: string): Promise<Record<string, number | string>[]> {
+  const response = await adminFetch(f.gateway.url, `/admin/usage?group_by=${groupBy}`);
+  return ((await response.json()) as { data: Record<string, number | string>[] }).data;
+}
+
+/** Settlements go out in batches (every 100 ms): waits until the ledger holds `requests` calls. */
+async function settled(f: TestFleet, requests: number): Promise<void> {
+  const counted = async () => (await ledgerRows(f, "tenant"))[0]?.requests === requests;
+  expect(await eventually(counted, 5_000)).toBe(true);
+}
+
 async function sseEvents(response: Response): Promise<Record<string, unknown>[]> {
   const text = await response.text();
   return text
@@ -70,6 +81,7 @@ describe("quotas", () => {
     const first = await send(f, chat("count me", { max_tokens: 2_000 }));
     const usage = ((await first.json()) as { usage: { total_tokens: number } }).usage;
     // While the call ran its whole reservation was held; once settled only what it used is charged.
+    await settled(f, 1);
     const second = await send(f, chat("again", { max_tokens: 10 }));
     expect(second.status).toBe(200);
     const remaining = Number(second.headers.get("x-ratelimit-remaining-tokens"));
@@ -94,8 +106,7 @@ describe("quotas", () => {
     expect(((await refused.json()) as { error: { param: string } }).error.param).toBe("max_concurrent");
     await streaming.text();
     // The slot is released when the call settles, just after the last byte.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await send(f, chat("after"))).status).toBe(200);
+    expect(await eventually(async () => (await send(f, chat("after"))).status === 200, 5_000)).toBe(true);
   });
 
   it("asks the node for usage on every stream and strips the chunk the client did not ask for", async () => {
@@ -107,8 +118,8 @@ describe("quotas", () => {
     );
     const usageChunk = asked.find((event) => Array.isArray(event.choices) && event.choices.length === 0);
     expect(usageChunk?.usage).toMatchObject({ completion_tokens: 8 });
-    const ledger = await adminFetch(f.gateway.url, "/admin/usage?group_by=key");
-    const rows = ((await ledger.json()) as { data: Record<string, number | string>[] }).data;
+    await settled(f, 2);
+    const rows = await ledgerRows(f, "key");
     // Both streams were settled from the node's exact count, the stripped one included.
     expect(rows).toEqual([
       expect.objectContaining({ key: "k1", requests: 2, completion_tokens: 16, estimated_tokens: 0 }),
@@ -172,10 +183,8 @@ describe("quotas", () => {
   it("answers the ledger by tenant and model, and refuses a bad group_by naming the field", async () => {
     const f = await limitedFleet({ requests_per_minute: 100 });
     await send(f, chat("ledger me"));
-    const byModel = await adminFetch(f.gateway.url, "/admin/usage?group_by=model");
-    expect(((await byModel.json()) as { data: Record<string, unknown>[] }).data).toEqual([
-      expect.objectContaining({ model: "tiny", requests: 1 }),
-    ]);
+    await settled(f, 1);
+    expect(await ledgerRows(f, "model")).toEqual([expect.objectContaining({ model: "tiny", requests: 1 })]);
     const bad = await adminFetch(f.gateway.url, "/admin/usage?group_by=colour");
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { param: string } }).error.param).toBe("group_by");

@@ -5,8 +5,10 @@ import { msUntilFits, slidingUse } from "../../../src/store/index.js";
 const MINUTE = 60_000;
 
 describe("sliding windows", () => {
-  it("weighs the previous window by how much of it still overlaps", () => {
+  it("weighs the previous window by how much of it still overlaps, rounding up", () => {
     expect(slidingUse({ previous: 100, current: 10, elapsedMs: 15_000, index: 1 }, MINUTE)).toBe(85);
+    // One request just before the edge still counts whole just after it: a limit of 1 is never 2.
+    expect(slidingUse({ previous: 1, current: 0, elapsedMs: 10, index: 1 }, MINUTE)).toBe(1);
   });
 
   it("says how long until a request fits: as the previous window slides out, or once this one has", () => {
