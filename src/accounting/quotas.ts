@@ -40,8 +40,6 @@ export interface QuotaDemand {
 export interface QuotaReservation {
   readonly plan: QuotaPlan;
   readonly indexes: readonly number[];
-  readonly tokens: number;
-  readonly slotId: string;
   readonly model: string | undefined;
   /** The raw prompt count, to calibrate against the node's exact one. */
   readonly counted: number | undefined;
@@ -83,8 +81,9 @@ const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, s
 
 /**
  * Per-key and per-tenant limits, atomic across replicas: one store round trip reserves the request's
- * tokens (its prompt plus its completion cap) and a concurrency slot; one more, when the call settles,
- * moves the reservation to what was really used, releases the slot and writes the ledger.
+ * tokens (its prompt plus its completion cap) and a concurrency slot; when the call settles, the
+ * reservation moves to what was really used, the slot is released and the ledger written, in a
+ * round trip shared with the other calls that ended in the same moment (SettleBatch).
  */
 export class Quotas {
   readonly calibration = new PromptCalibration();
@@ -121,8 +120,7 @@ export class Quotas {
         : this.calibration.scale(demand.model, counted);
     const cap = demand.completionCap ?? this.settings.defaultMaxTokens;
     const completion = demand.countPrompt === undefined ? 0 : cap * demand.choices;
-    const tokens = prompt + completion;
-    const plan = planReservation(scopes, tokens, requestId, this.settings.slotTtlMs);
+    const plan = planReservation(scopes, prompt + completion, requestId, this.settings.slotTtlMs);
     let result: Awaited<ReturnType<StateStore["reserve"]>>;
     try {
       result = await this.store.reserve(plan.request);
@@ -138,7 +136,7 @@ export class Quotas {
     const indexes = result.windows.map((reading) => reading.index);
     return {
       ok: true,
-      reservation: { plan, indexes, tokens, slotId: requestId, model: demand.model, counted },
+      reservation: { plan, indexes, model: demand.model, counted },
       headers,
     };
   }

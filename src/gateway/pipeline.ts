@@ -61,7 +61,7 @@ export interface GatewayDeps {
  * The request lifecycle. Every API call, from either http path, runs the same ordered stages:
  * authenticate → parse → limit (quotas) → admit → route → dispatch (relay included) and then settles exactly once,
  * publishing one outcome to the subscribers. This is the only place that knows the order: a new
- * stage is written in stages.ts and put in the list below.
+ * stage is written in stages.ts (or a file of its own, as quota-stage.ts) and put in the list below.
  */
 export class Gateway {
   /** Calls under way, so that a drain that runs out of time can end them with `shutting_down`. */
