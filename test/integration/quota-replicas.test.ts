@@ -148,7 +148,7 @@ describe("quotas across three replicas on one Redis", () => {
     } finally {
       kill(child);
     }
-  }, 40_000);
+  }, 80_000);
 });
 
 function kill(child: ChildProcess): void {
