@@ -125,7 +125,7 @@ describe("quotas across three replicas on one Redis", () => {
       expect(
         await eventually(
           async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok === true,
-          20_000,
+          40_000,
         ),
       ).toBe(true);
       const stream = await postJson(
