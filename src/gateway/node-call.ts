@@ -1,5 +1,6 @@
 import { errors, GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
+import type { StreamEnd } from "../openai/index.js";
 import type { RequestFeatures } from "../routing/index.js";
 import {
   classifyTransportError,
@@ -20,6 +21,8 @@ import { upstreamErrorFrom } from "./upstream-error.js";
 export interface CallContext {
   readonly pools: UpstreamPools;
   readonly path: string;
+  /** How the endpoint's streams end (`[DONE]`, a final event...). */
+  readonly streamEnd: StreamEnd;
   readonly rawBody: Uint8Array;
   readonly requestId: string;
   /** The W3C trace context nodes get, when the call has one. */

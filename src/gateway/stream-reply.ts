@@ -32,7 +32,12 @@ export async function streamReply(call: Call, settings: StreamSettings): Promise
     return errorReply(settledFirst, { ...headers, "x-fleetgate-node": call.currentNode ?? "" });
   }
   const chat = request?.kind === "chat" ? request.body : undefined;
-  const transcript = chat && settings.continuation ? new StreamTranscript() : undefined;
+  // A continuation is a raw completion re-sent as chat chunks: it cannot give the logprobs a client
+  // asked for, so such a stream ends with an explicit error rather than silently changing shape.
+  // Other endpoints' streams (Responses, Messages, infill) carry item ids and sequence numbers that
+  // another node cannot carry on: they end the same way.
+  const continuable = chat !== undefined && chat.logprobs !== true && settings.continuation;
+  const transcript = continuable ? new StreamTranscript() : undefined;
   const chunks = settledBy(
     call,
     relayStream(opening, {
