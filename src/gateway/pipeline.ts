@@ -20,6 +20,7 @@ import { unaryReply } from "./unary.js";
 
 export interface GatewaySettings {
   readonly keepAliveMs: number;
+  readonly keepAliveAfterMs: number;
   readonly requestTimeoutMs: number;
   /** Nodes tried for one request before its failure is reported (failover before the first byte). */
   readonly maxAttempts: number;

@@ -9,6 +9,8 @@ import { raceTick, relayStream, TICK } from "./stream.js";
 
 export interface StreamSettings {
   readonly keepAliveMs: number;
+  /** How long the first token is awaited before the 200 is committed (server.keepalive_after_ms). */
+  readonly keepAliveAfterMs: number;
   readonly idleTimeoutMs: number;
   readonly ttftTimeoutMs: number;
   readonly continuation: boolean;
@@ -17,15 +19,15 @@ export interface StreamSettings {
 }
 
 /**
- * A streamed answer. Until one keep-alive interval has passed, a node failing before its first token
- * still gets a proper HTTP error; after that the headers go out and the body carries keep-alive
- * comments, the node's events, a continuation or an explicit error event. The body settles the call
- * when it ends, however it ends.
+ * A streamed answer. Until `keepAliveAfterMs` has passed, a node failing before its first token
+ * still gets its real HTTP status (and SDKs retry a 5xx or raise the right error); after that the
+ * headers go out and the body carries keep-alive comments, the node's events, a continuation or an
+ * explicit error event. The body settles the call when it ends, however it ends.
  */
 export async function streamReply(call: Call, settings: StreamSettings): Promise<GatewayReply> {
   const request = call.request;
   const opening = openFirstStream(call, settings.ttftTimeoutMs, settings.hedgeDelayMs);
-  const settledFirst = await raceTick(opening, settings.keepAliveMs);
+  const settledFirst = await raceTick(opening, settings.keepAliveAfterMs);
   const headers = { "x-fleetgate-route": call.route?.reason ?? "" };
   if (settledFirst !== TICK && !("attempt" in settledFirst)) {
     call.error = settledFirst;
