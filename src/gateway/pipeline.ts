@@ -163,13 +163,18 @@ export class Gateway {
       ...settings,
       hedgeDelayMs: (nodeId: string) => (settings.hedging ? ttft.hedgeDelayMs(nodeId) : undefined),
     };
+    const names = this.models;
     const listing = (call: Call) =>
-      modelList(registry.models(), this.models.aliases, this.deps.isAdmin?.(call.incoming.header) === true);
+      modelList(registry.models(), names.aliases, this.deps.isAdmin?.(call.incoming.header) === true);
     return async function dispatchStage(call) {
       const incoming = call.incoming;
       if (incoming.kind === "models") {
         const allowed = call.principal.models;
-        const listed = listing(call).filter((model) => !allowed || allowed.has(model.id));
+        const aliases = names.aliases;
+        // A configured alias is listed to a key allowed its model, which is what the key's check sees.
+        const listed = listing(call).filter(
+          (model) => !allowed || allowed.has(aliases[model.id] ?? model.id),
+        );
         return jsonReply(200, { object: "list", data: listed });
       }
       if (incoming.kind === "model") {

@@ -183,4 +183,34 @@ describe("failures on the other routes", () => {
       await fleet.close();
     }
   });
+
+  it("does not continue a chat stream that asked for logprobs: it ends with an explicit error", async () => {
+    const fleet = await startFleet([{ model: "tiny", faults: { dieAfterTokens: 3 } }, { model: "tiny" }], {
+      config: { routing: { strategy: "round-robin", affinity: false }, resilience: { continuation: true } },
+    });
+    try {
+      const chat = {
+        model: "tiny",
+        max_tokens: 12,
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+      };
+      const send = async (id: string, extra: Record<string, unknown>) => {
+        // Round robin: each pair's first request goes to the dying node-0.
+        const res = await sendJson(fleet, "/chat/completions", { ...chat, ...extra }, id);
+        const text = (await bodyOf(res)).text;
+        await (await sendJson(fleet, "/chat/completions", { ...chat, stream: false }, `${id}-next`)).text();
+        return text;
+      };
+      const plain = await send("plain", {});
+      expect(plain.trimEnd().endsWith("data: [DONE]")).toBe(true);
+      const withLogprobs = await send("logprobs", { logprobs: true, top_logprobs: 2 });
+      expect(withLogprobs).not.toContain("[DONE]");
+      expect(JSON.parse(eventsOf(withLogprobs).at(-1)?.data ?? "{}")).toMatchObject({
+        error: { code: "stream_interrupted" },
+      });
+    } finally {
+      await fleet.close();
+    }
+  });
 });
