@@ -15,6 +15,7 @@ import { planGeneration } from "./generation.js";
 import type { FaultConfig } from "./options.js";
 import { type CompletionPlan, parseCompletion } from "./request.js";
 import type { SlotTask } from "./slots.js";
+import { toolCallFormat } from "./tool-call.js";
 import { flood, LlamaError, llamaErrors, mangle, Outgoing, readJson, sendError, sendJson } from "./wire.js";
 
 /** POST /v1/chat/completions, /v1/completions, /v1/responses, /v1/messages and /infill. */
@@ -139,7 +140,7 @@ class ResponseSink {
     private readonly exchange: Exchange,
   ) {
     this.out = new Outgoing(exchange.res, faults.slowBytesPerSecond);
-    this.format = WIRE_FORMATS[plan.kind];
+    this.format = plan.toolCall ? toolCallFormat(plan.toolCall) : WIRE_FORMATS[plan.kind];
   }
 
   token(piece: string): void {

@@ -1,6 +1,7 @@
 import type { GenerationKind } from "./api-formats.js";
 import { renderChat, type TemplateMessage } from "./template.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { type ForcedToolCall, forcedToolCall } from "./tool-call.js";
 import { isRecord, llamaErrors } from "./wire.js";
 
 /** What a completion request asks of the node, once its body is checked and its prompt tokenized. */
@@ -15,6 +16,8 @@ export interface CompletionPlan {
   ignoreEos: boolean;
   seed: number;
   cachePrompt: boolean;
+  /** Chat only: the tool call `tool_choice` forces, if it forces one. */
+  toolCall: ForcedToolCall | undefined;
 }
 
 export interface PlanDefaults {
@@ -40,6 +43,7 @@ export function parseCompletion(
     ignoreEos: optionalBoolean(body, "ignore_eos") ?? false,
     seed: seedOf(body.seed, defaults.seed),
     cachePrompt: optionalBoolean(body, "cache_prompt") ?? true,
+    toolCall: kind === "chat" ? forcedToolCall(body) : undefined,
   };
 }
 
