@@ -64,6 +64,10 @@ function promptIdsOf(kind: GenerationKind, body: Record<string, unknown>, tokeni
 
 /** The Responses API's `input` (a string or input items) after its `instructions`, as chat messages. */
 function responsesMessages(body: Record<string, unknown>): TemplateMessage[] {
+  // llama-server keeps no responses: a conversation must be sent whole.
+  if (typeof body.previous_response_id === "string" && body.previous_response_id !== "") {
+    throw llamaErrors.invalidRequest("llama.cpp does not support 'previous_response_id'.");
+  }
   const system =
     typeof body.instructions === "string" ? [{ role: "system", content: body.instructions }] : [];
   if (typeof body.input === "string") return [...system, { role: "user", content: body.input }];

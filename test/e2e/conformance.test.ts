@@ -39,6 +39,17 @@ const MAY_OMIT = {
   // Sampler settings: the sim does not sample, so it reports only the ones a gateway might read.
   props: [".default_generation_settings.params.*"],
   slots: ["[].params.*"],
+  // /infill answers in /completion's shape, with every sampler setting and the prompt echoed.
+  infill: [
+    ".generation_settings",
+    ".prompt",
+    ".tokens",
+    ".truncated",
+    ".has_new_line",
+    ".stopping_word",
+    ".tokens_cached",
+    ".stop_type",
+  ],
 } as const;
 
 interface Exchange {
@@ -47,6 +58,8 @@ interface Exchange {
   headers: Headers;
   json?: unknown;
   events?: unknown[];
+  /** The `event:` name of each event (undefined for plain `data:` ones). */
+  names?: (string | undefined)[];
   done?: boolean;
 }
 
@@ -64,9 +77,9 @@ async function send(base: string, req: Request): Promise<Exchange> {
   const base_ = { status: res.status, contentType, headers: res.headers };
   if (contentType?.includes("text/event-stream")) {
     const decoder = new SseDecoder();
-    const data = [...decoder.push(text), ...decoder.flush()].map((e) => e.data);
-    const done = data.at(-1) === "[DONE]";
-    return { ...base_, done, events: data.filter((d) => d !== "[DONE]").map((d) => JSON.parse(d)) };
+    const all = [...decoder.push(text), ...decoder.flush()].filter((e) => e.data !== "[DONE]");
+    const done = text.trimEnd().endsWith("data: [DONE]");
+    return { ...base_, done, events: all.map((e) => JSON.parse(e.data)), names: all.map((e) => e.event) };
   }
   return { ...base_, json: contentType?.includes("json") ? JSON.parse(text) : text };
 }
@@ -128,6 +141,55 @@ describe("completions", () => {
     const [r, s] = await both({ ...text, body: { ...text.body, stream: true } });
     expectSameStream(r, s);
   });
+});
+
+describe("the other generating routes", () => {
+  const routes: [string, Request][] = [
+    [
+      "/v1/responses",
+      { path: "/v1/responses", body: { input: "Describe the fleet.", max_output_tokens: 6 } },
+    ],
+    [
+      "/v1/messages",
+      {
+        path: "/v1/messages",
+        body: { max_tokens: 6, messages: [{ role: "user", content: "Describe the fleet." }] },
+      },
+    ],
+    [
+      "/infill",
+      { path: "/infill", body: { input_prefix: "def add(a, b):\n", input_suffix: "\n", n_predict: 6 } },
+    ],
+  ];
+
+  it.each(routes)("%s, not streamed", async (_name, req) => {
+    const [r, s] = await both(req);
+    expect(r.status).toBe(200);
+    expectSame(r, s, MAY_OMIT.infill);
+  });
+
+  it.each(routes)(
+    "%s, streamed: the same events in the same order, each of the same shape",
+    async (_name, req) => {
+      const [r, s] = await both({ ...req, body: { ...(req.body as object), stream: true } });
+      expectSame(r, s);
+      expect(s.done).toBe(r.done);
+      const runs = (e: Exchange) => (e.names ?? []).filter((name, i, all) => i === 0 || name !== all[i - 1]);
+      expect(runs(s)).toEqual(runs(r));
+      const byName = (e: Exchange) => {
+        const map = new Map<string, unknown>();
+        (e.events ?? []).forEach((event, i) => {
+          const name = e.names?.[i] ?? (i === (e.events?.length ?? 0) - 1 ? "last" : "data");
+          map.set(name, event);
+        });
+        return map;
+      };
+      const [rm, sm] = [byName(r), byName(s)];
+      for (const [name, event] of rm) {
+        expect(shapeDiff(event, sm.get(name), { mayOmit: MAY_OMIT.infill }).join("\n"), name).toBe("");
+      }
+    },
+  );
 });
 
 describe("error envelopes", () => {
