@@ -120,13 +120,18 @@ const responses: WireFormat = {
       named("response.output_item.done", { item: outputItem(meta, o) }),
       {
         event: "response.completed",
-        data: { type: "response.completed", response: body, timings: timingsJson(o) },
+        // The streamed response has no completed_at, the whole one does (server-task.cpp).
+        data: { type: "response.completed", response: withoutCompletedAt(body), timings: timingsJson(o) },
       },
     ];
   },
   whole: responseBody,
   endsWithDone: false,
 };
+
+function withoutCompletedAt({ completed_at: _, ...rest }: Record<string, unknown>): Record<string, unknown> {
+  return rest;
+}
 
 function stopReason(finish: FinishReason): string {
   return finish === "length" ? "max_tokens" : "end_turn";

@@ -31,6 +31,7 @@ export async function handleCompletion(
   const faults = { ...ctx.faults };
   const exchange = new Exchange(ctx, res);
   try {
+    if (kind === "infill" && !ctx.options.infill) throw llamaErrors.noInfill();
     const plan = parseCompletion(kind, await readJson(req), ctx.tokenizer, ctx.options);
     if (plan.promptIds.length >= ctx.options.nCtx) {
       throw llamaErrors.exceedContext(plan.promptIds.length, ctx.options.nCtx);

@@ -83,6 +83,9 @@ function anthropicMessages(body: Record<string, unknown>): TemplateMessage[] {
 
 /** llama.cpp's fill-in-the-middle prompt; the sim's tokens stand for the FIM markers it lacks. */
 function infillPrompt(body: Record<string, unknown>): string {
+  for (const field of ["input_prefix", "input_suffix"]) {
+    if (typeof body[field] !== "string") throw llamaErrors.invalidRequest(`"${field}" is required`);
+  }
   const text = (field: string) => (typeof body[field] === "string" ? (body[field] as string) : "");
   return `<|fim_prefix|>${text("input_prefix")}<|fim_suffix|>${text("input_suffix")}<|fim_middle|>${text("prompt")}`;
 }
