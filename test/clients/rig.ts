@@ -2,7 +2,7 @@
  * The client suite's fleet: real llama-servers and a gateway in front of them, so every client can
  * be run twice, once straight at llama-server and once through the gateway, and the two compared.
  * Chat runs on a `--jinja` node (tools need it), embeddings on an `--embeddings` node: llama-server
- * with `--embeddings` serves nothing else. Sampling is greedy (temperature 0, a fixed seed), so a
+ * with `--embeddings` serves nothing else, and its OpenAI route needs a pooling (`--pooling mean`). Sampling is greedy (temperature 0, a fixed seed), so a
  * direct answer and a gateway answer to one request are the same text.
  */
 import { expect } from "vitest";
@@ -38,7 +38,13 @@ export interface ClientRig {
 export async function startClientRig(): Promise<ClientRig> {
   const [chatNode, embedNode] = await Promise.all([
     startLlamaNode({ index: 0, ctxSize: N_CTX, slots: 2, extraArgs: ["--jinja"] }),
-    startLlamaNode({ index: 1, ctxSize: N_CTX, alias: EMBED_MODEL, embeddings: true }),
+    startLlamaNode({
+      index: 1,
+      ctxSize: N_CTX,
+      alias: EMBED_MODEL,
+      embeddings: true,
+      extraArgs: ["--pooling", "mean"],
+    }),
   ]);
   const config = buildConfig({
     server: { host: "127.0.0.1", port: 0, cors: { origins: ["*"] } },
