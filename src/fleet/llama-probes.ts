@@ -25,12 +25,7 @@ export function parseModelCards(body: string): ModelCard[] | undefined {
   return parsed.data.data.map((model) => ({ id: model.id, aliases: model.aliases ?? [], meta: model.meta }));
 }
 
-export function parseModels(body: string): string[] | undefined {
-  const cards = parseModelCards(body);
-  // Every name the node answers to, so a client using an alias is routed to it like one using the id.
-  return cards && namesOf(cards);
-}
-
+/** Every name the node answers to, so a client using an alias is routed to it like one using the id. */
 export function namesOf(cards: readonly ModelCard[]): string[] {
   return [...new Set(cards.flatMap((card) => [card.id, ...card.aliases]))];
 }
