@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**"],
+    exclude: ["test/e2e/**", "test/clients/**"],
     // Finds or starts the one Redis of the run (FLEETGATE_TEST_REDIS_URL); see the file.
     globalSetup: ["test/support/redis-setup.ts"],
     testTimeout: 20_000,

@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    include: ["test/e2e/**/*.test.ts"],
+    // The client suite (test/clients) runs the SDKs people use against real llama-servers too.
+    include: ["test/e2e/**/*.test.ts", "test/clients/**/*.test.ts"],
     globalSetup: ["test/e2e/llama-harness.ts"],
     pool: "forks",
     fileParallelism: false,

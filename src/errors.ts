@@ -116,6 +116,12 @@ export const errors = {
       code: "invalid_path",
       type: "invalid_request_error",
     }),
+  methodNotAllowed: (method: string, path: string, allowed: readonly string[]) =>
+    new GatewayError(`${method} is not allowed on ${path}; use ${allowed.join(" or ")}`, {
+      status: 405,
+      code: "method_not_allowed",
+      type: "invalid_request_error",
+    }),
   routeNotFound: (method: string, path: string) =>
     new GatewayError(`No route for ${method} ${path}`, {
       status: 404,
@@ -209,8 +215,14 @@ export const errors = {
       details,
     }),
   /** Any other 4xx keeps the node's status: the request itself was refused, and no node would differ. */
-  upstreamRejected: (status: number, message: string, details?: ErrorDetails) =>
-    new GatewayError(message, { status, code: "upstream_rejected", type: rejectionType(status), details }),
+  upstreamRejected: (status: number, message: string, details?: ErrorDetails, retryAfterSeconds?: number) =>
+    new GatewayError(message, {
+      status,
+      code: "upstream_rejected",
+      type: rejectionType(status),
+      details,
+      retryAfterSeconds,
+    }),
   /** 400, not the node's 501: what this deployment cannot do is final, and SDKs must not retry it. */
   upstreamNotSupported: (message: string, details?: ErrorDetails) =>
     new GatewayError(message, {
@@ -226,16 +238,23 @@ export const errors = {
       code: "upstream_auth_failed",
       type: "upstream_error",
     }),
-  upstreamUnavailable: (message: string, details?: ErrorDetails) =>
+  upstreamUnavailable: (message: string, details?: ErrorDetails, retryAfterSeconds?: number) =>
     new GatewayError(message, {
       status: 503,
       code: "upstream_unavailable",
       type: "service_unavailable_error",
       details,
+      retryAfterSeconds,
     }),
   /** 502, not the node's own 500: a 500 from the gateway would claim the gateway itself broke. */
-  upstreamError: (message: string, details?: ErrorDetails) =>
-    new GatewayError(message, { status: 502, code: "upstream_error", type: "upstream_error", details }),
+  upstreamError: (message: string, details?: ErrorDetails, retryAfterSeconds?: number) =>
+    new GatewayError(message, {
+      status: 502,
+      code: "upstream_error",
+      type: "upstream_error",
+      details,
+      retryAfterSeconds,
+    }),
   /** The node a broken stream was to be continued on refused the continuation (a 4xx). */
   continuationRejected: (message: string) =>
     new GatewayError(message, { status: 502, code: "continuation_rejected", type: "upstream_error" }),

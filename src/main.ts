@@ -5,6 +5,7 @@ import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
 import { AffinityMemory, fleetReading, Gateway, type LocalityPolicy, observeCalls } from "./gateway/index.js";
 import { type LatLon, resolveRegion } from "./geo/index.js";
 import {
+  adminCaller,
   corsPolicy,
   createAdminApp,
   createApp,
@@ -153,8 +154,11 @@ export async function startGateway(
     log,
     tracer: telemetry.tracer,
     quotas: { quotas, counter, now: Date.now },
+    modelNames: { aliases: config.models.aliases, fallback: config.models.default },
+    isAdmin: adminCaller(config.admin.token),
     settings: {
       keepAliveMs: config.server.keepalive_interval_ms,
+      keepAliveAfterMs: config.server.keepalive_after_ms,
       requestTimeoutMs: config.server.request_timeout_ms,
       maxAttempts: resilience.max_attempts,
       responseLimitBytes: resilience.max_response_bytes,

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { modelsSchema } from "./models.js";
 import { limitsSchema, quotasSchema } from "./quotas.js";
 
 const regionCode = z
@@ -62,6 +63,11 @@ const serverSchema = z
       .default(8 * 1024 * 1024),
     /** While waiting for the first token, an SSE comment goes out this often (edge proxies drop silent sockets). */
     keepalive_interval_ms: z.number().int().min(50).default(5000),
+    /**
+     * A stream's status is committed (200 and the first keep-alive comment) only once the first
+     * token has been awaited this long: a node failing sooner gets its real HTTP status.
+     */
+    keepalive_after_ms: z.number().int().min(0).default(15_000),
     /** How long the whole answer may take before the gateway gives up on it. */
     request_timeout_ms: z.number().int().min(100).default(600_000),
     /** A client's request line and headers must have arrived within this (slowloris). */
@@ -299,6 +305,7 @@ export const configSchema = z.strictObject({
   metrics: metricsSchema.default(metricsSchema.parse({})),
   access_log: accessLogSchema.default(accessLogSchema.parse({})),
   quotas: quotasSchema.default(quotasSchema.parse({})),
+  models: modelsSchema.default(modelsSchema.parse({})),
   nodes: z
     .array(nodeSchema)
     .default([])

@@ -12,11 +12,22 @@ export function healthVerdict(status: number, body: string): ProbeVerdict {
   return "failed";
 }
 
-export function parseModels(body: string): string[] | undefined {
+/** One model as the node lists it: its names and llama-server's `meta` block. */
+export interface ModelCard {
+  readonly id: string;
+  readonly aliases: readonly string[];
+  readonly meta: Readonly<Record<string, unknown>> | undefined;
+}
+
+export function parseModelCards(body: string): ModelCard[] | undefined {
   const parsed = modelListSchema.safeParse(safeJson(body));
   if (!parsed.success) return undefined;
-  // Every name the node answers to, so a client using an alias is routed to it like one using the id.
-  return [...new Set(parsed.data.data.flatMap((model) => [model.id, ...(model.aliases ?? [])]))];
+  return parsed.data.data.map((model) => ({ id: model.id, aliases: model.aliases ?? [], meta: model.meta }));
+}
+
+/** Every name the node answers to, so a client using an alias is routed to it like one using the id. */
+export function namesOf(cards: readonly ModelCard[]): string[] {
+  return [...new Set(cards.flatMap((card) => [card.id, ...card.aliases]))];
 }
 
 const propsSchema = z.looseObject({ total_slots: z.number().int().min(1) });

@@ -1,5 +1,6 @@
 import type { NodeView } from "../routing/types.js";
 import { type HealthThresholds, HealthTracker } from "./health.js";
+import type { ModelCard } from "./llama-probes.js";
 import { DecayingAverage, DecayingRate } from "./stats.js";
 import type { HealthState, NodeRecord } from "./types.js";
 
@@ -30,6 +31,8 @@ export interface CapacityReading {
 export class NodeEntry implements NodeView {
   readonly health: HealthTracker;
   private servedModels: readonly string[];
+  /** The node's own listing of its models (aliases, meta), when it has been read. */
+  modelCards: readonly ModelCard[] = [];
   private readonly ttft = new DecayingAverage(LATENCY_HALF_LIFE_MS);
   private readonly interToken = new DecayingAverage(LATENCY_HALF_LIFE_MS);
   private readonly prefill = new DecayingAverage(LATENCY_HALF_LIFE_MS);
@@ -103,7 +106,8 @@ export class NodeEntry implements NodeView {
     return this.errors.valueAt(this.clock());
   }
 
-  setModels(models: readonly string[]): void {
+  setModels(models: readonly string[], cards: readonly ModelCard[] = []): void {
+    this.modelCards = cards;
     if (this.record.declaredModels === undefined) this.servedModels = models;
   }
 

@@ -1,5 +1,12 @@
 import type { Logger } from "../telemetry/index.js";
-import { healthVerdict, parseMetrics, parseModels, parseProps, parseSlots } from "./llama-probes.js";
+import {
+  healthVerdict,
+  namesOf,
+  parseMetrics,
+  parseModelCards,
+  parseProps,
+  parseSlots,
+} from "./llama-probes.js";
 import type { NodeEntry } from "./node-entry.js";
 import type { FleetRegistry } from "./registry.js";
 import type { NodeRecord } from "./types.js";
@@ -76,9 +83,10 @@ export class Prober {
     if (entry.record.declaredModels) return true;
     if (entry.models.length > 0 && this.round % MODELS_EVERY_ROUNDS !== 0) return true;
     const response = await this.fetch(entry, "/v1/models");
-    const models = response?.status === 200 ? parseModels(response.body) : undefined;
-    if (!models || models.length === 0) return false;
-    entry.setModels(models);
+    const cards = response?.status === 200 ? parseModelCards(response.body) : undefined;
+    const models = cards && namesOf(cards);
+    if (!cards || !models || models.length === 0) return false;
+    entry.setModels(models, cards);
     return true;
   }
 

@@ -1,5 +1,6 @@
 import type { FleetSnapshot } from "../routing/types.js";
 import type { HealthThresholds, ProbeVerdict } from "./health.js";
+import type { ModelCard } from "./llama-probes.js";
 import { NodeEntry } from "./node-entry.js";
 import type { NodeRecord } from "./types.js";
 
@@ -15,6 +16,12 @@ export interface RegistryOptions {
 export interface ModelListing {
   readonly id: string;
   readonly nodes: readonly string[];
+  /** The other names of the model, as its node lists them (`--alias a,b`). */
+  readonly aliases: readonly string[];
+  /** llama-server's `meta` (n_ctx_train, n_params, size...), from the first node listing it. */
+  readonly meta: Readonly<Record<string, unknown>> | undefined;
+  /** Unix seconds when this gateway first saw a node serve it (llama-server's own is "now"). */
+  readonly created: number;
 }
 
 /**
@@ -25,6 +32,7 @@ export class FleetRegistry {
   private readonly entries = new Map<string, NodeEntry>();
   private healthyCache: readonly NodeEntry[] | undefined;
   private published: FleetSnapshot | undefined;
+  private readonly firstListed = new Map<string, number>();
 
   constructor(
     records: readonly NodeRecord[],
@@ -88,15 +96,29 @@ export class FleetRegistry {
 
   /** The models healthy nodes serve, each with the nodes that serve it. */
   models(): readonly ModelListing[] {
-    const byModel = new Map<string, string[]>();
+    const byModel = new Map<string, { nodes: string[]; card: ModelCard | undefined }>();
     for (const entry of this.healthy()) {
       for (const model of entry.models) {
-        const nodes = byModel.get(model) ?? [];
-        nodes.push(entry.id);
-        byModel.set(model, nodes);
+        const listing = byModel.get(model) ?? { nodes: [], card: undefined };
+        listing.nodes.push(entry.id);
+        listing.card ??= entry.modelCards.find((card) => card.id === model || card.aliases.includes(model));
+        byModel.set(model, listing);
       }
     }
-    return [...byModel].map(([id, nodes]) => ({ id, nodes })).sort((a, b) => a.id.localeCompare(b.id));
+    const now = Math.floor(Date.now() / 1000);
+    return [...byModel]
+      .map(([id, { nodes, card }]) => {
+        if (!this.firstListed.has(id)) this.firstListed.set(id, now);
+        const names = card ? [card.id, ...card.aliases] : [];
+        return {
+          id,
+          nodes,
+          aliases: names.filter((name) => name !== id),
+          meta: card?.meta,
+          created: this.firstListed.get(id) ?? now,
+        };
+      })
+      .sort((a, b) => a.id.localeCompare(b.id));
   }
 
   private track(entry: NodeEntry, change: () => boolean): void {

@@ -1,7 +1,13 @@
 import { OPEN_PRINCIPAL, type Principal, type QuotaReservation } from "../accounting/index.js";
 import type { GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
-import { endpoints, type UsageReport } from "../openai/index.js";
+import {
+  type ApiRoute,
+  type EndpointKind,
+  endpoints,
+  type StreamEnd,
+  type UsageReport,
+} from "../openai/index.js";
 import type { ContinuedUsage, NodeBreakers, RetryBudget } from "../resilience/index.js";
 import type { RequestFeatures } from "../routing/index.js";
 import type { CallTrace } from "../telemetry/index.js";
@@ -30,7 +36,9 @@ interface IncomingBase {
 /** One client call as either http path hands it over. */
 export type IncomingCall =
   | (IncomingBase & {
-      readonly kind: "chat" | "completions" | "embeddings";
+      readonly kind: EndpointKind;
+      /** The path the node is asked on (the client may have spelled it with or without /v1). */
+      readonly nodePath: ApiRoute["nodePath"];
       readonly json: unknown;
       readonly rawBody: Uint8Array;
       /** Why the body could not be read (not JSON, too large, not JSON's media type): parse refuses the call. */
@@ -105,8 +113,10 @@ export class Call implements CallContext {
   }
   /** The node's path for this call. */
   get path(): string {
-    const kind = this.incoming.kind;
-    return kind === "models" || kind === "model" ? "/v1/models" : endpoints[kind].path;
+    return "nodePath" in this.incoming ? this.incoming.nodePath : "/v1/models";
+  }
+  get streamEnd(): StreamEnd {
+    return "nodePath" in this.incoming ? endpoints[this.incoming.kind].end : "done";
   }
   /** Sent on to every node tried, so their work joins the client's trace. */
   get traceparent(): string | undefined {

@@ -1,17 +1,13 @@
 import { estimateChatTokens, estimateTokens } from "../accounting/index.js";
-import type { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../openai/index.js";
 import {
   prefixKeyForChat,
   prefixKeyForPrompt,
   type RequestFeatures,
   systemPromptKey,
 } from "../routing/index.js";
+import { type ProxiedRequest, type RequestView, viewOf } from "./request-view.js";
 
-/** A validated body, tagged with its endpoint so the fields it has are known. */
-export type ProxiedRequest =
-  | { readonly kind: "chat"; readonly body: ChatCompletionRequest }
-  | { readonly kind: "completions"; readonly body: CompletionRequest }
-  | { readonly kind: "embeddings"; readonly body: EmbeddingRequest };
+export type { ProxiedRequest } from "./request-view.js";
 
 /** Generation length assumed when the client sets none, for the decode-time estimate. */
 const DEFAULT_MAX_TOKENS = 256;
@@ -23,9 +19,11 @@ export type FeatureContext = Pick<
 
 /** The conversation's identity, under which the node that served it is remembered. */
 export function conversationKeyOf(request: ProxiedRequest): string | undefined {
-  if (request.kind === "chat") return prefixKeyForChat(request.body.messages);
-  if (request.kind === "completions") return prefixKeyForPrompt(request.body.prompt);
-  return undefined;
+  const view = viewOf(request);
+  // Embeddings, rerank and the tokenizer utilities: no answer to place by affinity.
+  if (view.maxTokens === 0) return undefined;
+  if (view.messages) return prefixKeyForChat(view.messages);
+  return view.prompt === undefined ? undefined : prefixKeyForPrompt(view.prompt);
 }
 
 /** The prefix a request shares with others, for placement: its system prompt when it has one. */
@@ -33,28 +31,25 @@ export function sharedPrefixKeyOf(
   request: ProxiedRequest,
   conversationKey: string | undefined,
 ): string | undefined {
-  return (request.kind === "chat" ? systemPromptKey(request.body.messages) : undefined) ?? conversationKey;
+  const messages = conversationKey === undefined ? undefined : viewOf(request).messages;
+  return (messages ? systemPromptKey(messages) : undefined) ?? conversationKey;
 }
 
 /** What routing needs to know about a request, read once from its validated body. */
-export function requestFeatures(request: ProxiedRequest, context: FeatureContext): RequestFeatures {
-  if (request.kind === "embeddings") {
-    return {
-      model: request.body.model,
-      promptTokens: inputTokens(request.body.input),
-      maxTokens: 0,
-      stream: false,
-      ...context,
-    };
-  }
-  const body = request.body;
+export function requestFeatures(
+  request: ProxiedRequest,
+  model: string,
+  context: FeatureContext,
+): RequestFeatures {
+  const view = viewOf(request);
+  const promptTokens = view.messages ? estimateChatTokens(view.messages) : inputTokens(view.prompt);
+  if (view.maxTokens === 0) return { model, promptTokens, maxTokens: 0, stream: false, ...context };
   return {
-    model: body.model,
-    promptTokens:
-      request.kind === "chat" ? estimateChatTokens(request.body.messages) : inputTokens(request.body.prompt),
-    maxTokens: body.max_tokens ?? body.max_completion_tokens ?? DEFAULT_MAX_TOKENS,
-    stream: body.stream === true,
-    expectedCachedTokens: expectedCached(request, context.rememberedNode !== undefined),
+    model,
+    promptTokens,
+    maxTokens: view.maxTokens ?? DEFAULT_MAX_TOKENS,
+    stream: view.stream,
+    expectedCachedTokens: expectedCached(view, context.rememberedNode !== undefined),
     ...context,
   };
 }
@@ -64,15 +59,16 @@ export function requestFeatures(request: ProxiedRequest, context: FeatureContext
  * message, sent on the previous turn. Otherwise only a system prompt others may have sent; a prompt
  * never seen before earns no bonus, which would only pull fresh requests onto slower nodes.
  */
-function expectedCached(request: ProxiedRequest, remembered: boolean): number | undefined {
-  if (request.kind !== "chat") return remembered ? undefined : 0;
-  const messages = request.body.messages;
+function expectedCached(view: RequestView, remembered: boolean): number | undefined {
+  const messages = view.messages;
+  if (!messages) return remembered ? undefined : 0;
   if (remembered) return estimateChatTokens(messages.slice(0, -1));
   const leading = messages.findIndex((message) => message.role !== "system" && message.role !== "developer");
   return leading <= 0 ? 0 : estimateChatTokens(messages.slice(0, leading));
 }
 
-function inputTokens(input: string | ReadonlyArray<string | number | readonly number[]>): number {
+function inputTokens(input: RequestView["prompt"]): number {
+  if (input === undefined) return 0;
   if (typeof input === "string") return estimateTokens(input);
   let total = 0;
   for (const item of input) {

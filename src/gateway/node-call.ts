@@ -1,10 +1,12 @@
 import { errors, GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
+import type { StreamEnd } from "../openai/index.js";
 import type { RequestFeatures } from "../routing/index.js";
 import {
   classifyTransportError,
   ERROR_BODY_LIMIT_BYTES,
   fetchWhole,
+  headerText,
   NodeFault,
   readBody,
   sendToNode,
@@ -20,6 +22,8 @@ import { upstreamErrorFrom } from "./upstream-error.js";
 export interface CallContext {
   readonly pools: UpstreamPools;
   readonly path: string;
+  /** How the endpoint's streams end (`[DONE]`, a final event...). */
+  readonly streamEnd: StreamEnd;
   readonly rawBody: Uint8Array;
   readonly requestId: string;
   /** The W3C trace context nodes get, when the call has one. */
@@ -48,7 +52,7 @@ export async function callNode(
   }
   if (response.status < 400) return { kind: "done", value: response };
   const body = await readBody(response.body, ERROR_BODY_LIMIT_BYTES).catch(() => Buffer.alloc(0));
-  return errorStatus(attempt, response.status, body);
+  return errorStatus(attempt, response.status, body, headerText(response.headers["retry-after"]));
 }
 
 /** The same for a call answered in one piece: the whole body, read within the response limit. */
@@ -65,7 +69,7 @@ export async function callNodeWhole(attempt: Attempt, context: CallContext): Pro
     return transportFailure(attempt, err, context);
   }
   if (response.status < 400) return { kind: "done", value: response.body };
-  return errorStatus(attempt, response.status, response.body);
+  return errorStatus(attempt, response.status, response.body, response.retryAfter);
 }
 
 function requestFor(attempt: Attempt, context: CallContext) {
@@ -85,8 +89,13 @@ function requestFor(attempt: Attempt, context: CallContext) {
  * and costs the node nothing (upstream-error.ts decides which, e.g. llama-server's 500 for an image
  * it cannot read is the client's, its 401 for the gateway's key the node operator's).
  */
-export function errorStatus<T>(attempt: Attempt, status: number, body: Buffer): AttemptResult<T> {
-  const error = upstreamErrorFrom(attempt.entry.id, status, body);
+export function errorStatus<T>(
+  attempt: Attempt,
+  status: number,
+  body: Buffer,
+  retryAfter?: string,
+): AttemptResult<T> {
+  const error = upstreamErrorFrom(attempt.entry.id, status, body, retryAfter);
   if (error.status >= 500) {
     attempt.failByNode(error);
     return { kind: "retry", error };

@@ -33,6 +33,14 @@ const OPERATIONS: Readonly<Record<CallKind, GenAiOperation | undefined>> = {
   chat: "chat",
   completions: "text_completion",
   embeddings: "embeddings",
+  // The Responses and Messages APIs are chat by another wire format; infill completes text.
+  responses: "chat",
+  messages: "chat",
+  infill: "text_completion",
+  rerank: undefined,
+  tokenize: undefined,
+  detokenize: undefined,
+  apply_template: undefined,
   models: undefined,
   model: undefined,
 };

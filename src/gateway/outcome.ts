@@ -1,8 +1,9 @@
 import type { QuotaReservation } from "../accounting/index.js";
 import type { RequestObservation } from "../fleet/index.js";
+import type { EndpointKind } from "../openai/index.js";
 import type { CallTrace, Logger } from "../telemetry/index.js";
 
-export type CallKind = "chat" | "completions" | "embeddings" | "models" | "model";
+export type CallKind = EndpointKind | "models" | "model";
 
 /** What one try on one node came to, as its attempt observed it. */
 export interface AttemptReport {

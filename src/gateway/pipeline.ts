@@ -9,7 +9,8 @@ import type { UpstreamPools } from "../upstream/index.js";
 import type { AffinityMemory } from "./affinity.js";
 import { Call, type CallEnv, type IncomingCall } from "./call.js";
 import { CallLifetime } from "./lifetime.js";
-import type { LocalityPolicy } from "./locality.js";
+import type { HeaderReader, LocalityPolicy } from "./locality.js";
+import { type ModelNameSettings, ModelNames } from "./model-names.js";
 import { type OutcomeSubscriber, Settlement } from "./outcome.js";
 import { limit } from "./quota-stage.js";
 import { errorReply, type GatewayReply, jsonReply } from "./reply.js";
@@ -20,6 +21,7 @@ import { unaryReply } from "./unary.js";
 
 export interface GatewaySettings {
   readonly keepAliveMs: number;
+  readonly keepAliveAfterMs: number;
   readonly requestTimeoutMs: number;
   /** Nodes tried for one request before its failure is reported (failover before the first byte). */
   readonly maxAttempts: number;
@@ -55,6 +57,10 @@ export interface GatewayDeps {
   readonly quotas?:
     | { readonly quotas: Quotas; readonly counter: TokenCounter; readonly now: () => number }
     | undefined;
+  /** models.aliases and models.default; none by default. */
+  readonly modelNames?: ModelNameSettings | undefined;
+  /** Whether a call presents the admin token: only then does the model list name nodes. */
+  readonly isAdmin?: ((header: HeaderReader) => boolean) | undefined;
 }
 
 /**
@@ -71,6 +77,7 @@ export class Gateway {
   private readonly env: CallEnv;
   private readonly ttft = new TtftTracker();
   private readonly run: (call: Call) => Promise<GatewayReply>;
+  private readonly models: ModelNames;
 
   constructor(private readonly deps: GatewayDeps) {
     const { settings } = deps;
@@ -89,9 +96,12 @@ export class Gateway {
       responseLimitBytes: settings.responseLimitBytes,
       publish: (outcome) => this.settlement.publish(outcome),
     };
+    this.models = new ModelNames(deps.modelNames ?? { aliases: {}, fallback: undefined }, () =>
+      deps.registry.all().map((entry) => entry.models),
+    );
     const stages: Stage[] = [
       authenticate(deps.keys),
-      parse(deps.locality, deps.affinity),
+      parse(deps.locality, deps.affinity, this.models),
       ...(deps.quotas ? [limit(deps.quotas.quotas, deps.quotas.counter)] : []),
       admit(deps.registry, deps.admission, deps.budget, settings),
       route(deps.registry, deps.policy, settings.maxAttempts),
@@ -161,20 +171,27 @@ export class Gateway {
       ...settings,
       hedgeDelayMs: (nodeId: string) => (settings.hedging ? ttft.hedgeDelayMs(nodeId) : undefined),
     };
+    const names = this.models;
+    const listing = (call: Call) =>
+      modelList(registry.models(), names.aliases, this.deps.isAdmin?.(call.incoming.header) === true);
     return async function dispatchStage(call) {
       const incoming = call.incoming;
       if (incoming.kind === "models") {
         const allowed = call.principal.models;
-        const listed = registry.models().filter((model) => !allowed || allowed.has(model.id));
-        return jsonReply(200, { object: "list", data: listed.map(modelObject) });
+        const aliases = names.aliases;
+        // A configured alias is listed to a key allowed its model, which is what the key's check sees.
+        const listed = listing(call).filter(
+          (model) => !allowed || allowed.has(aliases[model.id] ?? model.id),
+        );
+        return jsonReply(200, { object: "list", data: listed });
       }
       if (incoming.kind === "model") {
-        const model = registry.models().find((listed) => listed.id === incoming.modelId);
+        const model = listing(call).find((listed) => listed.id === incoming.modelId);
         if (!model) {
           call.error = errors.modelNotFound(incoming.modelId);
           return errorReply(call.error);
         }
-        return jsonReply(200, modelObject(model));
+        return jsonReply(200, model);
       }
       if (call.features?.stream) return streamReply(call, streamSettings);
       return unaryReply(call, settings.responseTimeoutMs);
@@ -186,6 +203,27 @@ function byteLength(body: string | Uint8Array): number {
   return typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
 }
 
-function modelObject(model: ModelListing) {
-  return { id: model.id, object: "model", created: 0, owned_by: "fleetgate", nodes: model.nodes };
+/**
+ * The model list: every name a node answers to and every configured alias whose model is served,
+ * with llama-server's `aliases` and `meta`; the nodes serving each only for the admin.
+ */
+function modelList(
+  served: readonly ModelListing[],
+  aliases: Readonly<Record<string, string>>,
+  admin: boolean,
+) {
+  const byId = new Map(served.map((model) => [model.id, model]));
+  const configured = Object.entries(aliases).flatMap(([alias, target]) => {
+    const model = byId.get(target);
+    return model && !byId.has(alias) ? [{ ...model, id: alias, aliases: [target] }] : [];
+  });
+  return [...served, ...configured].map((model) => ({
+    id: model.id,
+    object: "model",
+    created: model.created,
+    owned_by: "fleetgate",
+    aliases: model.aliases,
+    ...(model.meta ? { meta: model.meta } : {}),
+    ...(admin ? { nodes: model.nodes } : {}),
+  }));
 }

@@ -2,6 +2,7 @@ import type { QuotaDemand, Quotas, TokenCounter } from "../accounting/index.js";
 import { toGatewayError } from "../errors.js";
 import type { ProxiedRequest } from "./features.js";
 import { errorReply, type GatewayReply } from "./reply.js";
+import { viewOf } from "./request-view.js";
 import type { Stage } from "./stages.js";
 
 /**
@@ -41,15 +42,14 @@ function demandOf(
   counter: TokenCounter,
 ): QuotaDemand {
   if (!request) return { model, countPrompt: undefined, completionCap: undefined, choices: 1 };
-  if (request.kind === "embeddings") {
-    return { model, countPrompt: () => counter.prompt(request.body.input), completionCap: 0, choices: 1 };
-  }
-  const body = request.body;
+  const view = viewOf(request);
+  const { messages, prompt } = view;
+  const body = request.body as { n?: number | null };
   return {
     model,
     countPrompt: () =>
-      request.kind === "chat" ? counter.chat(request.body.messages) : counter.prompt(request.body.prompt),
-    completionCap: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-    choices: body.n ?? 1,
+      messages ? counter.chat(messages) : prompt === undefined ? 0 : counter.prompt(prompt),
+    completionCap: view.maxTokens,
+    choices: request.kind === "chat" || request.kind === "completions" ? (body.n ?? 1) : 1,
   };
 }

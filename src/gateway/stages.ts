@@ -8,6 +8,7 @@ import type { AffinityMemory } from "./affinity.js";
 import type { Call, IncomingCall } from "./call.js";
 import { conversationKeyOf, type ProxiedRequest, requestFeatures, sharedPrefixKeyOf } from "./features.js";
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
+import type { ModelNames } from "./model-names.js";
 import type { GatewayReply } from "./reply.js";
 import { routeRequest } from "./route.js";
 import { bodyAskingForUsage } from "./usage-request.js";
@@ -53,10 +54,15 @@ function presentedKey(header: HeaderReader): string | undefined {
 }
 
 /**
- * What is asked: the validated body, the model (checked against the key), where it may be served
- * (the key's residency pin, narrowed by request headers, never widened) and what routing needs.
+ * What is asked: the validated body, the model (resolved through models.aliases and
+ * models.default, then checked against the key), where it may be served (the key's residency pin,
+ * narrowed by request headers, never widened) and what routing needs.
  */
-export function parse(locality: LocalityPolicy, affinity: AffinityMemory | undefined): Stage {
+export function parse(
+  locality: LocalityPolicy,
+  affinity: AffinityMemory | undefined,
+  models: ModelNames,
+): Stage {
   return async function parseStage(call, next) {
     const incoming = call.incoming;
     if (incoming.kind === "models") return next();
@@ -70,13 +76,14 @@ export function parse(locality: LocalityPolicy, affinity: AffinityMemory | undef
     call.request = request;
     // Every stream is settled from the node's own usage count, asked for here when the client did not.
     call.upstreamBody = bodyAskingForUsage(request, incoming.rawBody);
-    call.model = request.body.model;
-    checkModel(call.principal, request.body.model);
+    const model = models.resolve(request.body.model);
+    call.model = model;
+    checkModel(call.principal, model);
     const conversationKey = conversationKeyOf(request);
     const sharedKey = sharedPrefixKeyOf(request, conversationKey);
     call.affinityKeys = [...new Set([conversationKey, sharedKey])].filter((key) => key !== undefined);
     const place = requestLocality(locality, incoming);
-    call.features = requestFeatures(request, {
+    call.features = requestFeatures(request, model, {
       prefixKey: sharedKey,
       rememberedNode: await affinity?.recall(conversationKey, sharedKey),
       origin: place.origin,
@@ -104,14 +111,11 @@ function pinned(
 }
 
 function parseBody(incoming: Extract<IncomingCall, { json: unknown }>): ProxiedRequest {
-  switch (incoming.kind) {
-    case "chat":
-      return { kind: "chat", body: parseRequestBody(endpoints.chat.schema, incoming.json) };
-    case "completions":
-      return { kind: "completions", body: parseRequestBody(endpoints.completions.schema, incoming.json) };
-    case "embeddings":
-      return { kind: "embeddings", body: parseRequestBody(endpoints.embeddings.schema, incoming.json) };
-  }
+  // Each kind's schema gives that kind's body: the pair is a ProxiedRequest by construction.
+  return {
+    kind: incoming.kind,
+    body: parseRequestBody(endpoints[incoming.kind].schema, incoming.json),
+  } as ProxiedRequest;
 }
 
 export interface AdmitSettings {

@@ -46,7 +46,7 @@ export async function openStream(
     if (result.kind !== "done") return result;
     const chunks = (result.value.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     const framer = new SseFramer(context.pools.limits);
-    const observer = new SseObserver(clock);
+    const observer = new SseObserver(clock, context.streamEnd);
     let opening: Opening;
     try {
       opening = await readOpening(chunks, framer, observer);

@@ -10,6 +10,8 @@ import { clientWantsUsage } from "./usage-request.js";
 
 export interface StreamSettings {
   readonly keepAliveMs: number;
+  /** How long the first token is awaited before the 200 is committed (server.keepalive_after_ms). */
+  readonly keepAliveAfterMs: number;
   readonly idleTimeoutMs: number;
   readonly ttftTimeoutMs: number;
   readonly continuation: boolean;
@@ -18,22 +20,27 @@ export interface StreamSettings {
 }
 
 /**
- * A streamed answer. Until one keep-alive interval has passed, a node failing before its first token
- * still gets a proper HTTP error; after that the headers go out and the body carries keep-alive
- * comments, the node's events, a continuation or an explicit error event. The body settles the call
- * when it ends, however it ends.
+ * A streamed answer. Until `keepAliveAfterMs` has passed, a node failing before its first token
+ * still gets its real HTTP status (and SDKs retry a 5xx or raise the right error); after that the
+ * headers go out and the body carries keep-alive comments, the node's events, a continuation or an
+ * explicit error event. The body settles the call when it ends, however it ends.
  */
 export async function streamReply(call: Call, settings: StreamSettings): Promise<GatewayReply> {
   const request = call.request;
   const opening = openFirstStream(call, settings.ttftTimeoutMs, settings.hedgeDelayMs);
-  const settledFirst = await raceTick(opening, settings.keepAliveMs);
+  const settledFirst = await raceTick(opening, settings.keepAliveAfterMs);
   const headers = { "x-fleetgate-route": call.route?.reason ?? "" };
   if (settledFirst !== TICK && !("attempt" in settledFirst)) {
     call.error = settledFirst;
     return errorReply(settledFirst, { ...headers, "x-fleetgate-node": call.currentNode ?? "" });
   }
   const chat = request?.kind === "chat" ? request.body : undefined;
-  const transcript = chat && settings.continuation ? new StreamTranscript() : undefined;
+  // A continuation is a raw completion re-sent as chat chunks: it cannot give the logprobs a client
+  // asked for, so such a stream ends with an explicit error rather than silently changing shape.
+  // Other endpoints' streams (Responses, Messages, infill) carry item ids and sequence numbers that
+  // another node cannot carry on: they end the same way.
+  const continuable = chat !== undefined && chat.logprobs !== true && settings.continuation;
+  const transcript = continuable ? new StreamTranscript() : undefined;
   const chunks = settledBy(
     call,
     relayStream(opening, {

@@ -1,5 +1,5 @@
 import { errors, type GatewayError } from "../errors.js";
-import { encodeComment, errorEvent, type SseEvent } from "../openai/index.js";
+import { encodeComment, type SseEvent, streamErrorEvent } from "../openai/index.js";
 import type { ContinuationStream, StreamTranscript } from "../resilience/index.js";
 import { NodeFault, type SseObserver, SseOverflow } from "../upstream/index.js";
 import type { Attempt } from "./attempt.js";
@@ -73,7 +73,7 @@ export async function* relayStream(
 /** The stream's last event when it cannot complete; the call remembers what the client was told. */
 function endWith(call: Call, error: GatewayError): string {
   call.error = error;
-  return errorEvent(error);
+  return streamErrorEvent(call.kind, error);
 }
 
 type Ending =

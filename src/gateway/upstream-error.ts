@@ -22,7 +22,13 @@ const INVALID = /^(?:Unsupported param: |Cannot use both json_schema and grammar
  * message and its extra fields (`n_prompt_tokens`, `n_ctx`...) reach the client; its type never
  * becomes a code.
  */
-export function upstreamErrorFrom(nodeId: string, status: number, body: Buffer): GatewayError {
+export function upstreamErrorFrom(
+  nodeId: string,
+  status: number,
+  body: Buffer,
+  retryAfter?: string,
+): GatewayError {
+  const wait = retryAfterSeconds(retryAfter);
   const text = body.toString("utf8");
   const parsed = parseNodeError(text);
   const raw = text.trim().slice(0, RAW_BODY_CHARS);
@@ -35,9 +41,19 @@ export function upstreamErrorFrom(nodeId: string, status: number, body: Buffer):
   }
   if (status >= 500) {
     if (INVALID.test(message)) return errors.upstreamRejected(400, message, details);
-    if (status === 503 || type === "unavailable_error") return errors.upstreamUnavailable(message, details);
-    return errors.upstreamError(message, details);
+    if (status === 503 || type === "unavailable_error")
+      return errors.upstreamUnavailable(message, details, wait);
+    return errors.upstreamError(message, details, wait);
   }
   if (type === "exceed_context_size_error") return errors.contextLengthExceeded(message, details);
-  return errors.upstreamRejected(status, message, details);
+  return errors.upstreamRejected(status, message, details, wait);
+}
+
+/** The node's `Retry-After` (seconds, or an HTTP date) in whole seconds; nonsense is dropped. */
+function retryAfterSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d{1,9}$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }

@@ -4,9 +4,19 @@ import type { ProxiedRequest } from "./features.js";
 const ASK_FOR_USAGE = Buffer.from(',"stream_options":{"include_usage":true}}');
 const CLOSING_BRACE = 0x7d;
 
-/** Whether the client asked for the usage chunk itself; otherwise the gateway asks and strips it. */
+type OpenAiStreaming = Extract<ProxiedRequest, { kind: "chat" | "completions" }>;
+
+/** OpenAI's chat and completions streams carry usage only when asked (`stream_options`). */
+function asksOptions(request: ProxiedRequest | undefined): request is OpenAiStreaming {
+  return request?.kind === "chat" || request?.kind === "completions";
+}
+
+/**
+ * Whether the client asked for the usage chunk itself; otherwise the gateway asks and strips it.
+ * Other endpoints' streams carry their usage in events the client expects anyway.
+ */
 export function clientWantsUsage(request: ProxiedRequest | undefined): boolean {
-  return request?.kind !== "embeddings" && request?.body.stream_options?.include_usage === true;
+  return !asksOptions(request) || request.body.stream_options?.include_usage === true;
 }
 
 /**
@@ -15,7 +25,7 @@ export function clientWantsUsage(request: ProxiedRequest | undefined): boolean {
  * `stream_options` in the body the field is appended to the raw bytes, with no re-serialising.
  */
 export function bodyAskingForUsage(request: ProxiedRequest, raw: Uint8Array): Uint8Array | undefined {
-  if (request.kind === "embeddings" || request.body.stream !== true) return undefined;
+  if (!asksOptions(request) || request.body.stream !== true) return undefined;
   const options = request.body.stream_options;
   if (options?.include_usage === true) return undefined;
   if (options === undefined) {

@@ -94,6 +94,18 @@ export function tokenMatcher(token: string | undefined): (given: string | undefi
   return (given) => expected !== undefined && given !== undefined && timingSafeEqual(digest(given), expected);
 }
 
+/**
+ * Whether an API call is the admin's: the admin token as its Bearer (a gateway without keys) or in
+ * `x-fleetgate-admin-token` (beside an API key, when keys are enforced).
+ */
+export function adminCaller(
+  token: string | undefined,
+): (header: (name: string) => string | undefined) => boolean {
+  const matches = tokenMatcher(token);
+  return (header) =>
+    matches(header("x-fleetgate-admin-token")) || matches(bearerToken(header("authorization")));
+}
+
 function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }

@@ -3,6 +3,7 @@ import { errors } from "../errors.js";
 import type { FleetRegistry } from "../fleet/index.js";
 import type { Gateway, IncomingCall, PlainReply } from "../gateway/index.js";
 import { errorReply } from "../gateway/index.js";
+import { API_PATHS } from "../openai/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { type AdminDeps, adminRoutes } from "./admin-routes.js";
 import { dashboardRoutes } from "./dashboard-routes.js";
@@ -57,7 +58,24 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
   });
   if (deps.admin) adminSurface(app, deps.admin);
   if (deps.metrics) metricsRoute(app, deps.metrics);
+  wrongMethods(app);
   return withErrorReplies(app, deps.log);
+}
+
+/**
+ * A known API path asked with another method gets 405 and `Allow`, as llama-server and OpenAI do,
+ * not a 404 that says the route does not exist. The proxied POSTs never get here: the fast path
+ * takes them (and CORS preflights are answered before either path).
+ */
+function wrongMethods(app: Hono<RequestIdEnv>): void {
+  const refuse = (c: Context<RequestIdEnv>, allowed: readonly string[]) =>
+    toResponse(errorReply(errors.methodNotAllowed(c.req.method, c.req.path, allowed)), {
+      "x-request-id": c.get("requestId"),
+      allow: allowed.join(", "),
+    });
+  for (const path of API_PATHS) app.all(path, (c) => refuse(c, ["POST"]));
+  app.all("/v1/models", (c) => refuse(c, ["GET"]));
+  app.all("/v1/models/:id{.+}", (c) => refuse(c, ["GET"]));
 }
 
 /** Only the admin API, for its own listener (`admin.listen`). */

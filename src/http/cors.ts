@@ -24,7 +24,8 @@ const ALLOWED_HEADERS = new Set([
   "openai-project",
   "openai-beta",
 ]);
-const ALLOWED_PREFIXES = ["x-stainless-", "x-fleetgate-"];
+// `anthropic-version`, `anthropic-beta`...: what Anthropic's SDK sends to /v1/messages.
+const ALLOWED_PREFIXES = ["x-stainless-", "x-fleetgate-", "anthropic-"];
 /** Browsers hide every response header not listed, and the list takes no patterns. */
 const EXPOSED = [
   "x-request-id",

@@ -1,4 +1,4 @@
-export type { AdminDeps } from "./admin-routes.js";
+export { type AdminDeps, adminCaller } from "./admin-routes.js";
 export { type AppDeps, createAdminApp, createApp } from "./app.js";
 export { type CorsPolicy, corsPolicy } from "./cors.js";
 export type { ProxyDeps } from "./proxy-handler.js";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errors, GatewayError } from "../errors.js";
 import type { Gateway } from "../gateway/index.js";
-import type { EndpointKind } from "../openai/index.js";
+import { type ApiRoute, apiRoute } from "../openai/index.js";
 import type { Logger } from "../telemetry/index.js";
 import { readJsonBody } from "./body.js";
 import { replyForError } from "./error-reply.js";
@@ -15,17 +15,11 @@ export interface ProxyDeps {
   readonly log: Logger;
 }
 
-const PROXIED = new Map<string, EndpointKind>([
-  ["/v1/chat/completions", "chat"],
-  ["/v1/completions", "completions"],
-  ["/v1/embeddings", "embeddings"],
-]);
-
 /** The endpoint a request is for, when it is one of the proxied POSTs. */
-export function proxiedKind(method: string | undefined, url: string | undefined): EndpointKind | undefined {
+export function proxiedRoute(method: string | undefined, url: string | undefined): ApiRoute | undefined {
   if (method !== "POST" || url === undefined) return undefined;
   const query = url.indexOf("?");
-  return PROXIED.get(query === -1 ? url : url.slice(0, query));
+  return apiRoute(query === -1 ? url : url.slice(0, query));
 }
 
 /**
@@ -34,7 +28,7 @@ export function proxiedKind(method: string | undefined, url: string | undefined)
  * request cost through the framework).
  */
 export async function handleProxied(
-  kind: EndpointKind,
+  route: ApiRoute,
   req: IncomingMessage,
   res: ServerResponse,
   deps: ProxyDeps,
@@ -49,7 +43,8 @@ export async function handleProxied(
   res.on("close", onClose);
   try {
     const reply = await deps.gateway.handle({
-      kind,
+      kind: route.kind,
+      nodePath: route.nodePath,
       ...(await readBody(req, deps.bodyLimitBytes)),
       requestId,
       trace,

@@ -5,7 +5,7 @@ import type { Hono } from "hono";
 import { errors } from "../errors.js";
 import { errorReply } from "../gateway/index.js";
 import type { CorsPolicy } from "./cors.js";
-import { handleProxied, type ProxyDeps, proxiedKind } from "./proxy-handler.js";
+import { handleProxied, type ProxyDeps, proxiedRoute } from "./proxy-handler.js";
 import { type RequestIdEnv, requestIdOf } from "./request-id.js";
 import { normalizeRequestTarget } from "./request-path.js";
 import { writeReply } from "./write-reply.js";
@@ -72,8 +72,8 @@ export function listen(
     }
     req.url = target.url;
     if (cors?.apply(req, res)) return;
-    const kind = proxy && proxiedKind(req.method, req.url);
-    if (kind) void handleProxied(kind, req, res, proxy);
+    const route = proxy && proxiedRoute(req.method, req.url);
+    if (route) void handleProxied(route, req, res, proxy);
     else void viaHono(req, res);
   });
   server.maxConnections = limits.maxConnections;

@@ -64,14 +64,6 @@ export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 export type CompletionRequest = z.infer<typeof completionRequestSchema>;
 export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;
 
-/** The endpoints the gateway proxies, each with the schema of its body. */
-export const endpoints = {
-  chat: { path: "/v1/chat/completions", schema: chatCompletionRequestSchema, streams: true },
-  completions: { path: "/v1/completions", schema: completionRequestSchema, streams: true },
-  embeddings: { path: "/v1/embeddings", schema: embeddingRequestSchema, streams: false },
-} as const;
-export type EndpointKind = keyof typeof endpoints;
-
 export const usageSchema = z.looseObject({
   prompt_tokens: z.number(),
   completion_tokens: z.number().optional(),
@@ -93,5 +85,12 @@ export type Timings = z.infer<typeof timingsSchema>;
 export const modelListSchema = z.looseObject({
   object: z.literal("list").optional(),
   // llama-server lists `--alias a,b` as id `a`, aliases [a, b]; a request may name any of them.
-  data: z.array(z.looseObject({ id: z.string().min(1), aliases: z.array(z.string().min(1)).optional() })),
+  data: z.array(
+    z.looseObject({
+      id: z.string().min(1),
+      aliases: z.array(z.string().min(1)).optional(),
+      // n_ctx_train, n_params, size...: what a client may pick a model by.
+      meta: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
 });

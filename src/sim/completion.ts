@@ -1,30 +1,29 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DONE_EVENT, encodeData } from "../openai/sse.js";
+import {
+  type GenerationKind,
+  type PromptCount,
+  type SseChunk,
+  WIRE_FORMATS,
+  type WireFormat,
+} from "./api-formats.js";
 import type { SimContext } from "./context.js";
 import { Exchange } from "./exchange.js";
-import {
-  type CompletionKind,
-  closingChunks,
-  finalBody,
-  newMeta,
-  type Outcome,
-  type ResponseMeta,
-  roleChunk,
-  tokenChunk,
-} from "./format.js";
+import { newMeta, type Outcome, type ResponseMeta } from "./format.js";
 import { planGeneration } from "./generation.js";
 import type { FaultConfig } from "./options.js";
 import { type CompletionPlan, parseCompletion } from "./request.js";
 import type { SlotTask } from "./slots.js";
+import { toolCallFormat } from "./tool-call.js";
 import { flood, LlamaError, llamaErrors, mangle, Outgoing, readJson, sendError, sendJson } from "./wire.js";
 
-/** POST /v1/chat/completions and /v1/completions. */
+/** POST /v1/chat/completions, /v1/completions, /v1/responses, /v1/messages and /infill. */
 export async function handleCompletion(
   ctx: SimContext,
   req: IncomingMessage,
   res: ServerResponse,
-  kind: CompletionKind,
+  kind: GenerationKind,
 ): Promise<void> {
   ctx.completionRequests += 1;
   ctx.lastRequestHeaders = { ...req.headers };
@@ -32,6 +31,7 @@ export async function handleCompletion(
   const faults = { ...ctx.faults };
   const exchange = new Exchange(ctx, res);
   try {
+    if (kind === "infill" && !ctx.options.infill) throw llamaErrors.noInfill();
     const plan = parseCompletion(kind, await readJson(req), ctx.tokenizer, ctx.options);
     if (plan.promptIds.length >= ctx.options.nCtx) {
       throw llamaErrors.exceedContext(plan.promptIds.length, ctx.options.nCtx);
@@ -89,10 +89,11 @@ async function serve(
       plan.promptIds,
       plan.seed,
       limit,
-      plan.kind === "text",
+      plan.kind === "text" || plan.kind === "infill",
       plan.ignoreEos,
     );
-    const sink = new ResponseSink(plan, newMeta(options.model), faults, exchange);
+    const prompt = { tokens: plan.promptIds.length, cached: lease.cacheN };
+    const sink = new ResponseSink(plan, newMeta(options.model), prompt, faults, exchange);
     const interval = 1000 / options.tokensPerSecond;
     decodeStart = performance.now();
     for (const [i, piece] of generation.pieces.entries()) {
@@ -130,20 +131,23 @@ const SSE_HEADERS = { "Content-Type": "text/event-stream", "X-Accel-Buffering": 
 class ResponseSink {
   private started = false;
   private readonly out: Outgoing;
+  private readonly format: WireFormat;
 
   constructor(
     private readonly plan: CompletionPlan,
     private readonly meta: ResponseMeta,
+    private readonly prompt: PromptCount,
     private readonly faults: FaultConfig,
     private readonly exchange: Exchange,
   ) {
     this.out = new Outgoing(exchange.res, faults.slowBytesPerSecond);
+    this.format = plan.toolCall ? toolCallFormat(plan.toolCall) : WIRE_FORMATS[plan.kind];
   }
 
   token(piece: string): void {
     if (!this.plan.stream) return;
     this.start();
-    this.send(tokenChunk(this.plan.kind, this.meta, piece));
+    for (const chunk of this.format.token(this.meta, piece)) this.send(chunk);
   }
 
   async finish(outcome: Outcome): Promise<void> {
@@ -153,16 +157,15 @@ class ResponseSink {
       return;
     }
     if (!this.plan.stream) {
-      sendJson(this.exchange.res, 200, finalBody(this.plan.kind, this.meta, outcome), {
+      sendJson(this.exchange.res, 200, this.format.whole(this.meta, outcome), {
         bytesPerSecond: this.faults.slowBytesPerSecond,
         malformed: this.faults.malformedOutput,
       });
       return;
     }
     this.start();
-    for (const chunk of closingChunks(this.plan.kind, this.meta, outcome, this.plan.includeUsage))
-      this.send(chunk);
-    this.out.write(DONE_EVENT);
+    for (const chunk of this.format.closing(this.meta, outcome, this.plan.includeUsage)) this.send(chunk);
+    if (this.format.endsWithDone) this.out.write(DONE_EVENT);
     this.out.end();
   }
 
@@ -186,11 +189,12 @@ class ResponseSink {
     if (this.started) return;
     this.started = true;
     this.out.head(200, SSE_HEADERS);
-    if (this.plan.kind === "chat") this.send(roleChunk(this.meta));
+    for (const chunk of this.format.opening(this.meta, this.prompt)) this.send(chunk);
   }
 
-  private send(chunk: Record<string, unknown>): void {
-    const json = JSON.stringify(chunk);
-    this.out.write(encodeData(this.faults.malformedOutput ? mangle(json) : json));
+  private send({ event, data }: SseChunk): void {
+    const json = JSON.stringify(data);
+    const encoded = encodeData(this.faults.malformedOutput ? mangle(json) : json);
+    this.out.write(event === undefined ? encoded : `event: ${event}\n${encoded}`);
   }
 }

@@ -32,7 +32,7 @@ export function newMeta(model: string): ResponseMeta {
   };
 }
 
-function envelope(meta: ResponseMeta, object: string): Record<string, unknown> {
+export function envelope(meta: ResponseMeta, object: string): Record<string, unknown> {
   return { created: meta.created, id: meta.id, model: meta.model, system_fingerprint: BUILD_INFO, object };
 }
 

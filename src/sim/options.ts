@@ -83,6 +83,11 @@ export interface SimNodeOptions {
   nCtx?: number;
   /** Default true; false answers /v1/embeddings with 501 like llama-server without --embeddings. */
   embeddings?: boolean;
+  /**
+   * Default true: the model has fill-in-the-middle tokens. false answers /infill with 501 as
+   * llama-server does for a model without them (the tiny real model).
+   */
+  infill?: boolean;
   /** When set, Bearer or X-Api-Key is required like llama-server (health and models stay public). */
   apiKey?: string;
   /** Tokens generated at most when the request sets no limit, default 64. */
@@ -105,6 +110,7 @@ const optionsSchema = z.strictObject({
   loadingMs: z.number().min(0).default(0),
   nCtx: z.number().int().min(8).default(4096),
   embeddings: z.boolean().default(true),
+  infill: z.boolean().default(true),
   apiKey: z.string().min(1).optional(),
   defaultMaxTokens: z.number().int().min(1).default(64),
   seed: z.number().int().default(42),

@@ -1,11 +1,12 @@
-import type { CompletionKind } from "./format.js";
+import type { GenerationKind } from "./api-formats.js";
 import { renderChat, type TemplateMessage } from "./template.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { type ForcedToolCall, forcedToolCall } from "./tool-call.js";
 import { isRecord, llamaErrors } from "./wire.js";
 
 /** What a completion request asks of the node, once its body is checked and its prompt tokenized. */
 export interface CompletionPlan {
-  kind: CompletionKind;
+  kind: GenerationKind;
   promptIds: number[];
   stream: boolean;
   includeUsage: boolean;
@@ -15,6 +16,8 @@ export interface CompletionPlan {
   ignoreEos: boolean;
   seed: number;
   cachePrompt: boolean;
+  /** Chat only: the tool call `tool_choice` forces, if it forces one. */
+  toolCall: ForcedToolCall | undefined;
 }
 
 export interface PlanDefaults {
@@ -23,16 +26,13 @@ export interface PlanDefaults {
 }
 
 export function parseCompletion(
-  kind: CompletionKind,
+  kind: GenerationKind,
   body: unknown,
   tokenizer: Tokenizer,
   defaults: PlanDefaults,
 ): CompletionPlan {
   if (!isRecord(body)) throw llamaErrors.invalidRequest("Request body must be a JSON object");
-  const promptIds =
-    kind === "chat"
-      ? tokenizer.tokenize(renderChat(parseMessages(body.messages)))
-      : promptOf(body.prompt, tokenizer);
+  const promptIds = promptIdsOf(kind, body, tokenizer);
   const streamOptions = isRecord(body.stream_options) ? body.stream_options : {};
   return {
     kind,
@@ -43,7 +43,51 @@ export function parseCompletion(
     ignoreEos: optionalBoolean(body, "ignore_eos") ?? false,
     seed: seedOf(body.seed, defaults.seed),
     cachePrompt: optionalBoolean(body, "cache_prompt") ?? true,
+    toolCall: kind === "chat" ? forcedToolCall(body) : undefined,
   };
+}
+
+function promptIdsOf(kind: GenerationKind, body: Record<string, unknown>, tokenizer: Tokenizer): number[] {
+  switch (kind) {
+    case "chat":
+      return tokenizer.tokenize(renderChat(parseMessages(body.messages)));
+    case "text":
+      return promptOf(body.prompt, tokenizer);
+    case "responses":
+      return tokenizer.tokenize(renderChat(responsesMessages(body)));
+    case "messages":
+      return tokenizer.tokenize(renderChat(anthropicMessages(body)));
+    case "infill":
+      return tokenizer.tokenize(infillPrompt(body));
+  }
+}
+
+/** The Responses API's `input` (a string or input items) after its `instructions`, as chat messages. */
+function responsesMessages(body: Record<string, unknown>): TemplateMessage[] {
+  // llama-server keeps no responses: a conversation must be sent whole.
+  if (typeof body.previous_response_id === "string" && body.previous_response_id !== "") {
+    throw llamaErrors.invalidRequest("llama.cpp does not support 'previous_response_id'.");
+  }
+  const system =
+    typeof body.instructions === "string" ? [{ role: "system", content: body.instructions }] : [];
+  if (typeof body.input === "string") return [...system, { role: "user", content: body.input }];
+  if (!Array.isArray(body.input)) throw llamaErrors.invalidRequest("'input' is required");
+  const items = body.input.filter((item: unknown) => isRecord(item) && typeof item.role === "string");
+  return [...system, ...parseMessages(items)];
+}
+
+function anthropicMessages(body: Record<string, unknown>): TemplateMessage[] {
+  const system = body.system === undefined ? [] : [{ role: "system", content: body.system }];
+  return [...system, ...parseMessages(body.messages)];
+}
+
+/** llama.cpp's fill-in-the-middle prompt; the sim's tokens stand for the FIM markers it lacks. */
+function infillPrompt(body: Record<string, unknown>): string {
+  for (const field of ["input_prefix", "input_suffix"]) {
+    if (typeof body[field] !== "string") throw llamaErrors.invalidRequest(`"${field}" is required`);
+  }
+  const text = (field: string) => (typeof body[field] === "string" ? (body[field] as string) : "");
+  return `<|fim_prefix|>${text("input_prefix")}<|fim_suffix|>${text("input_suffix")}<|fim_middle|>${text("prompt")}`;
 }
 
 export function parseMessages(value: unknown): TemplateMessage[] {
@@ -99,7 +143,7 @@ function promptOf(prompt: unknown, tokenizer: Tokenizer): number[] {
 
 /** max_completion_tokens wins over max_tokens, which wins over llama's own n_predict. */
 function maxTokens(body: Record<string, unknown>, fallback: number): number | null {
-  for (const field of ["max_completion_tokens", "max_tokens", "n_predict"]) {
+  for (const field of ["max_completion_tokens", "max_tokens", "max_output_tokens", "n_predict"]) {
     const value = body[field];
     if (value === undefined || value === null) continue;
     if (!Number.isInteger(value)) throw llamaErrors.invalidRequest(`'${field}' must be an integer`);

@@ -5,6 +5,7 @@ import { handleCompletion } from "./completion.js";
 import { SimContext, type SimStats } from "./context.js";
 import { handleHealth, handleMetrics, handleModels, handleProps, handleSlots } from "./info.js";
 import { type FaultConfig, type ResolvedOptions, resolveOptions, type SimNodeOptions } from "./options.js";
+import { handleRerank } from "./rerank.js";
 import { handleApplyTemplate, handleDetokenize, handleEmbeddings, handleTokenize } from "./utility.js";
 import { LlamaError, llamaErrors, readJson, sendError, sendJson } from "./wire.js";
 
@@ -35,6 +36,14 @@ const ROUTES: Record<string, Handler> = {
   "POST /chat/completions": (ctx, req, res) => handleCompletion(ctx, req, res, "chat"),
   "POST /v1/completions": (ctx, req, res) => handleCompletion(ctx, req, res, "text"),
   "POST /completions": (ctx, req, res) => handleCompletion(ctx, req, res, "text"),
+  "POST /v1/responses": (ctx, req, res) => handleCompletion(ctx, req, res, "responses"),
+  "POST /responses": (ctx, req, res) => handleCompletion(ctx, req, res, "responses"),
+  "POST /v1/messages": (ctx, req, res) => handleCompletion(ctx, req, res, "messages"),
+  "POST /infill": (ctx, req, res) => handleCompletion(ctx, req, res, "infill"),
+  "POST /v1/rerank": (ctx, req, res) => handleRerank(ctx, req, res),
+  "POST /v1/reranking": (ctx, req, res) => handleRerank(ctx, req, res),
+  "POST /rerank": (ctx, req, res) => handleRerank(ctx, req, res),
+  "POST /reranking": (ctx, req, res) => handleRerank(ctx, req, res),
   "POST /v1/embeddings": (ctx, req, res) => handleEmbeddings(ctx, req, res),
   "POST /embeddings": (ctx, req, res) => handleEmbeddings(ctx, req, res),
   "POST /tokenize": (ctx, req, res) => handleTokenize(ctx, req, res),

@@ -24,6 +24,12 @@ export const llamaErrors = {
   server: (message: string) => new LlamaError(500, "server_error", message),
   notSupported: (message: string) => new LlamaError(501, "not_supported_error", message),
   loading: () => new LlamaError(503, "unavailable_error", "Loading model"),
+  noInfill: () =>
+    new LlamaError(
+      501,
+      "not_supported_error",
+      "Infill is not supported by this model: prefix token is missing. suffix token is missing. middle token is missing. ",
+    ),
   noSlot: () => new LlamaError(503, "unavailable_error", "no slot available"),
   exceedContext: (nPromptTokens: number, nCtx: number) =>
     new LlamaError(

@@ -90,6 +90,8 @@ export async function sendToNode(
 export interface WholeResponse {
   readonly status: number;
   readonly body: Buffer;
+  /** The node's `Retry-After`, on an error answer. */
+  readonly retryAfter?: string | undefined;
 }
 
 /** An error answer is a message, not content: more than this is not worth holding. */
@@ -112,6 +114,7 @@ export function fetchWhole(
     const chunks: Buffer[] = [];
     let size = 0;
     let status = 0;
+    let retryAfter: string | undefined;
     let limit = limitBytes;
     let abort: ((reason: Error) => void) | undefined;
     const tooLarge = (detail: string) =>
@@ -128,9 +131,12 @@ export function fetchWhole(
         if (signal?.aborted) onAbort();
         else signal?.addEventListener("abort", onAbort, { once: true });
       },
-      onResponseStart(_controller, statusCode) {
+      onResponseStart(_controller, statusCode, headers) {
         status = statusCode;
-        if (status >= 400) limit = Math.min(limit, ERROR_BODY_LIMIT_BYTES);
+        if (status >= 400) {
+          limit = Math.min(limit, ERROR_BODY_LIMIT_BYTES);
+          retryAfter = headerText(headers["retry-after"]);
+        }
       },
       onResponseData(controller, chunk) {
         size += chunk.length;
@@ -143,7 +149,7 @@ export function fetchWhole(
       },
       onResponseEnd() {
         settle();
-        resolve({ status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+        resolve({ status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), retryAfter });
       },
       onResponseError(_controller, err) {
         settle();
@@ -151,6 +157,10 @@ export function fetchWhole(
       },
     });
   });
+}
+
+export function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Turns undici's errors into gateway errors; an abort by our own signal is passed on unchanged. */

@@ -2,6 +2,7 @@ export {
   classifyTransportError,
   ERROR_BODY_LIMIT_BYTES,
   fetchWhole,
+  headerText,
   NodeFault,
   readBody,
   sendToNode,

@@ -25,6 +25,8 @@ beforeAll(async () => {
       nCtx: N_CTX,
       apiKey: KEY,
       embeddings: false,
+      // The tiny model has no fill-in-the-middle tokens: /infill is a 501 on both.
+      infill: false,
       ttftMs: 1,
       tokensPerSecond: 1000,
     }),
@@ -47,6 +49,8 @@ interface Exchange {
   headers: Headers;
   json?: unknown;
   events?: unknown[];
+  /** The `event:` name of each event (undefined for plain `data:` ones). */
+  names?: (string | undefined)[];
   done?: boolean;
 }
 
@@ -64,9 +68,9 @@ async function send(base: string, req: Request): Promise<Exchange> {
   const base_ = { status: res.status, contentType, headers: res.headers };
   if (contentType?.includes("text/event-stream")) {
     const decoder = new SseDecoder();
-    const data = [...decoder.push(text), ...decoder.flush()].map((e) => e.data);
-    const done = data.at(-1) === "[DONE]";
-    return { ...base_, done, events: data.filter((d) => d !== "[DONE]").map((d) => JSON.parse(d)) };
+    const all = [...decoder.push(text), ...decoder.flush()].filter((e) => e.data !== "[DONE]");
+    const done = text.trimEnd().endsWith("data: [DONE]");
+    return { ...base_, done, events: all.map((e) => JSON.parse(e.data)), names: all.map((e) => e.event) };
   }
   return { ...base_, json: contentType?.includes("json") ? JSON.parse(text) : text };
 }
@@ -128,6 +132,63 @@ describe("completions", () => {
     const [r, s] = await both({ ...text, body: { ...text.body, stream: true } });
     expectSameStream(r, s);
   });
+});
+
+describe("the other generating routes", () => {
+  const routes: [string, Request][] = [
+    [
+      "/v1/responses",
+      { path: "/v1/responses", body: { input: "Describe the fleet.", max_output_tokens: 6 } },
+    ],
+    [
+      "/v1/messages",
+      {
+        path: "/v1/messages",
+        body: { max_tokens: 6, messages: [{ role: "user", content: "Describe the fleet." }] },
+      },
+    ],
+  ];
+
+  it.each(routes)("%s, not streamed", async (_name, req) => {
+    const [r, s] = await both(req);
+    expect(r.status).toBe(200);
+    expectSame(r, s);
+  });
+
+  it("/infill on a model without fill-in-the-middle tokens: the same 501, streamed or not", async () => {
+    for (const stream of [false, true]) {
+      const [r, s] = await both({
+        path: "/infill",
+        body: { input_prefix: "def f():", input_suffix: "\n", stream },
+      });
+      expect(r.status).toBe(501);
+      expectSame(r, s);
+      expect(s.json).toEqual(r.json);
+    }
+  });
+
+  it.each(routes)(
+    "%s, streamed: the same events in the same order, each of the same shape",
+    async (_name, req) => {
+      const [r, s] = await both({ ...req, body: { ...(req.body as object), stream: true } });
+      expectSame(r, s);
+      expect(s.done).toBe(r.done);
+      const runs = (e: Exchange) => (e.names ?? []).filter((name, i, all) => i === 0 || name !== all[i - 1]);
+      expect(runs(s)).toEqual(runs(r));
+      const byName = (e: Exchange) => {
+        const map = new Map<string, unknown>();
+        (e.events ?? []).forEach((event, i) => {
+          const name = e.names?.[i] ?? (i === (e.events?.length ?? 0) - 1 ? "last" : "data");
+          map.set(name, event);
+        });
+        return map;
+      };
+      const [rm, sm] = [byName(r), byName(s)];
+      for (const [name, event] of rm) {
+        expect(shapeDiff(event, sm.get(name)).join("\n"), name).toBe("");
+      }
+    },
+  );
 });
 
 describe("error envelopes", () => {

@@ -33,6 +33,18 @@ describe("CORS with an allowlist", () => {
     expect(res.headers.get("vary")).toBe("Origin");
   });
 
+  it("lets an Anthropic client's headers through to /v1/messages", async () => {
+    const res = await preflight(
+      `${fleet.baseURL}/messages`,
+      PAGE,
+      "x-api-key, anthropic-version, content-type",
+    );
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-headers")).toBe(
+      "x-api-key, anthropic-version, content-type",
+    );
+  });
+
   it("answers another origin's preflight without any allow header", async () => {
     const res = await preflight(`${fleet.baseURL}/chat/completions`, "https://other.example");
     expect(res.status).toBe(204);

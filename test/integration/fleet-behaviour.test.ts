@@ -44,9 +44,9 @@ describe("streams and the nodes behind them", () => {
     }
   });
 
-  it("sends SSE keep-alive comments while the first token is slow", async () => {
+  it("sends SSE keep-alive comments while the first token is slow, once keepalive_after_ms has passed", async () => {
     const fleet = await startFleet([{ model: "tiny", ttftMs: 700 }], {
-      config: { server: { keepalive_interval_ms: 150 } },
+      config: { server: { keepalive_interval_ms: 150, keepalive_after_ms: 150 } },
     });
     try {
       const response = await postJson(`${fleet.baseURL}/chat/completions`, {

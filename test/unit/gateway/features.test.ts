@@ -10,12 +10,12 @@ const chat = (body: ChatCompletionRequest): ProxiedRequest => ({ kind: "chat", b
 describe("what routing is told to expect in the affinity node's cache", () => {
   it("nothing for a prompt never seen before", () => {
     const request = chat({ model: "m", messages: [{ role: "user", content: "Plan a trip." }] });
-    expect(requestFeatures(request, context).expectedCachedTokens).toBe(0);
+    expect(requestFeatures(request, "m", context).expectedCachedTokens).toBe(0);
   });
 
   it("the system prompt for a new conversation under one", () => {
     const request = chat({ model: "m", messages: [system, { role: "user", content: "Plan a trip." }] });
-    expect(requestFeatures(request, context).expectedCachedTokens).toBe(estimateChatTokens([system]));
+    expect(requestFeatures(request, "m", context).expectedCachedTokens).toBe(estimateChatTokens([system]));
   });
 
   it("the whole conversation but its newest message on a remembered node", () => {
@@ -25,7 +25,7 @@ describe("what routing is told to expect in the affinity node's cache", () => {
       { role: "assistant" as const, content: "Where to?" },
     ];
     const request = chat({ model: "m", messages: [...earlier, { role: "user", content: "Lisbon." }] });
-    const features = requestFeatures(request, { ...context, rememberedNode: "node-1" });
+    const features = requestFeatures(request, "m", { ...context, rememberedNode: "node-1" });
     expect(features.expectedCachedTokens).toBe(estimateChatTokens(earlier));
   });
 });

@@ -136,4 +136,16 @@ describe("a node's error answer", () => {
     expect(String(error.long).length).toBe(500);
     expect(Object.keys(error).length).toBeLessThanOrEqual(4 + 16);
   });
+
+  it("passes the node's Retry-After on, in seconds or as an HTTP date", () => {
+    const busy = llama(503, "unavailable_error", "no slot available");
+    expect(upstreamErrorFrom("node-1", 503, busy, "7").retryAfterSeconds).toBe(7);
+    const at = new Date(Date.now() + 30_000).toUTCString();
+    const fromDate = upstreamErrorFrom("node-1", 429, llama(429, "rate_limit_error", "slow down"), at);
+    expect(fromDate.status).toBe(429);
+    expect(fromDate.retryAfterSeconds).toBeGreaterThanOrEqual(28);
+    expect(fromDate.retryAfterSeconds).toBeLessThanOrEqual(30);
+    expect(upstreamErrorFrom("node-1", 503, busy, "soon").retryAfterSeconds).toBeUndefined();
+    expect(upstreamErrorFrom("node-1", 503, busy).retryAfterSeconds).toBeUndefined();
+  });
 });
