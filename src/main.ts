@@ -1,4 +1,5 @@
 import { KeyRing } from "./accounting/index.js";
+import { type CacheEvents, PromptCache } from "./cache/index.js";
 import type { GatewayConfig } from "./config/index.js";
 import { FleetView } from "./dashboard/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
@@ -15,7 +16,7 @@ import {
 import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
 import { createStore, observeStoreErrors, type StateStore } from "./store/index.js";
-import { type EnvVars, type Logger, startTelemetry } from "./telemetry/index.js";
+import { type EnvVars, type GatewayMetrics, type Logger, startTelemetry } from "./telemetry/index.js";
 import { createProbeTransport, UpstreamPools } from "./upstream/index.js";
 
 const FINAL_WRITE_MS = 200;
@@ -122,6 +123,7 @@ export async function startGateway(
     clock,
     log,
     tracer: telemetry.tracer,
+    cache: promptCache(config, store, metrics),
     settings: {
       keepAliveMs: config.server.keepalive_interval_ms,
       requestTimeoutMs: config.server.request_timeout_ms,
@@ -227,6 +229,31 @@ async function authEnforced(config: GatewayConfig, keys: KeyRing, log: Logger): 
     );
   }
   return true;
+}
+
+/** The prompt cache over the shared store, counting its fills and fallbacks; none when `cache.mode` is off. */
+function promptCache(
+  { cache }: GatewayConfig,
+  store: StateStore,
+  metrics: GatewayMetrics | undefined,
+): PromptCache | undefined {
+  if (cache.mode === "off") return undefined;
+  const events: CacheEvents = {
+    fill: () => metrics?.cacheFill(),
+    storeFallback: () => metrics?.cacheStoreFallback(),
+  };
+  return new PromptCache(
+    store,
+    {
+      mode: cache.mode,
+      ttlMs: cache.ttl_ms,
+      maxEntryBytes: cache.max_entry_bytes,
+      memoryBytes: cache.memory_bytes,
+      singleFlightWaitMs: cache.single_flight_wait_ms,
+      storeRetryMs: cache.store_retry_ms,
+    },
+    events,
+  );
 }
 
 /** The admin API on its own address (e.g. loopback only), apart from the public port. */

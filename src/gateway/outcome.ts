@@ -1,7 +1,11 @@
+import type { CacheFill } from "../cache/index.js";
 import type { RequestObservation } from "../fleet/index.js";
 import type { CallTrace, Logger } from "../telemetry/index.js";
 
 export type CallKind = "chat" | "completions" | "embeddings" | "models" | "model";
+
+/** What the prompt cache did for a call: answered it, looked and missed, was skipped, or had no part. */
+export type CacheStatus = "off" | "hit" | "miss" | "bypass";
 
 /** What one try on one node came to, as its attempt observed it. */
 export interface AttemptReport {
@@ -48,8 +52,10 @@ export interface CallOutcome {
   readonly durationMs: number;
   /** Body bytes sent to the client. */
   readonly bytes: number;
-  /** The prompt cache's part in the answer; there is no cache yet, so always `off`. */
-  readonly cache: "off";
+  /** The prompt cache's part in the answer; a hit has no attempts and the stored answer's usage. */
+  readonly cache: CacheStatus;
+  /** Stores the answer the call relayed, when it may be (the cache-fill subscriber decides if it is whole). */
+  readonly cacheFill?: CacheFill | undefined;
   readonly routeReason: string | undefined;
   /** The conversation and shared-prefix keys, for affinity. */
   readonly affinityKeys: readonly string[];

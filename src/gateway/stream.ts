@@ -90,6 +90,7 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
   let ending: Ending = { kind: "complete" };
   try {
     options.transcript?.record(opened.firstEvents);
+    options.call.cacheFill?.recorder.record(opened.firstEvents);
     yield opened.first;
     for (;;) {
       const next = await chunks.next();
@@ -109,11 +110,15 @@ async function* relayNode(opened: OpenedStream, options: RelayOptions): AsyncGen
         break;
       }
       options.transcript?.record(decoded);
+      options.call.cacheFill?.recorder.record(decoded);
       yield events;
     }
     if (ending.kind === "complete") {
       const tail = framer.rest;
-      if (tail) observer.push(tail);
+      if (tail) {
+        const events = observer.push(tail);
+        options.call.cacheFill?.recorder.record(events);
+      }
       observer.end();
       if (observer.done && tail) yield tail;
       if (!observer.done && observer.errorPayload === undefined) {

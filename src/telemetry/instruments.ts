@@ -108,8 +108,35 @@ export function createGatewayMetrics(fleet: () => FleetReading): {
   const storeErrors = new CounterFamily(
     d("fleetgate.store.errors", "{error}", "Failed state store operations."),
   );
+  const cacheLookups = new CounterFamily(
+    d(
+      "fleetgate.cache.lookups",
+      "{request}",
+      "Calls the prompt cache had a part in, by result (hit, miss, bypass).",
+    ),
+  );
+  const cacheFills = new CounterFamily(
+    d("fleetgate.cache.fills", "{entry}", "Answers the prompt cache stored."),
+  );
+  const cacheFallbacks = new CounterFamily(
+    d(
+      "fleetgate.cache.store_fallbacks",
+      "{operation}",
+      "Prompt cache operations served from memory only because the shared store failed.",
+    ),
+  );
   const histograms = [tokens, duration, ttft, perToken, admissionWait];
-  const counters = [attempts, routed, failovers, continuations, hedges, storeErrors];
+  const counters = [
+    attempts,
+    routed,
+    failovers,
+    continuations,
+    hedges,
+    storeErrors,
+    cacheLookups,
+    cacheFills,
+    cacheFallbacks,
+  ];
   const startTime = hrTime();
 
   const metrics: GatewayMetrics = {
@@ -146,6 +173,9 @@ export function createGatewayMetrics(fleet: () => FleetReading): {
       admissionWait.point(errorType ?? "", attributes).record(seconds);
     },
     storeError: (operation) => storeErrors.add(operation, () => ({ operation })),
+    cacheLookup: (result) => cacheLookups.add(result, () => ({ result })),
+    cacheFill: () => cacheFills.add("", () => ({})),
+    cacheStoreFallback: () => cacheFallbacks.add("", () => ({})),
   };
 
   const producer: MetricProducer = {

@@ -49,6 +49,12 @@ export interface GatewayMetrics {
   admissionWait(seconds: number, errorType: string | undefined): void;
   /** A state store operation failed (Redis down, a refused command). */
   storeError(operation: string): void;
+  /** What the prompt cache did for a call it had a part in. */
+  cacheLookup(result: "hit" | "miss" | "bypass"): void;
+  /** The prompt cache stored an answer. */
+  cacheFill(): void;
+  /** A prompt cache operation ran from memory only because the shared store failed. */
+  cacheStoreFallback(): void;
 }
 
 /** One node now, read when metrics are collected (never per request). */

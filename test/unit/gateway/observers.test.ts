@@ -61,6 +61,9 @@ function recorder() {
     hedge: note("hedge"),
     admissionWait: note("admissionWait"),
     storeError: note("storeError"),
+    cacheLookup: note("cacheLookup"),
+    cacheFill: note("cacheFill"),
+    cacheStoreFallback: note("cacheStoreFallback"),
   };
   return { metrics, calls, operations, of: (name: string) => calls.filter((call) => call[0] === name) };
 }
