@@ -3,7 +3,8 @@
  * without the load generator's. Arguments: the upstream URL, then `--auth` to require the bench's
  * API key (one key in the config, as most deployments have), `--telemetry` to turn on metrics and
  * the access log (off otherwise, so the plain target measures the pipeline alone) and with it
- * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP.
+ * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP; `--cache-off` turns the
+ * prompt cache off (it is on by default, and the bench's requests, without temperature 0, bypass it).
  * Prints `{"url":...}` once listening; on SIGTERM closes and exits cleanly, which is when
  * `--cpu-prof` writes its profile.
  */
@@ -15,8 +16,11 @@ import { BENCH_API_KEY } from "./protocol.js";
 
 const [upstream, ...flags] = process.argv.slice(2);
 const otlp = flags.find((flag) => flag.startsWith("--otlp="));
-if (!upstream || flags.some((flag) => flag !== "--auth" && flag !== "--telemetry" && flag !== otlp)) {
-  throw new Error("usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]]");
+const known = new Set(["--auth", "--telemetry", "--cache-off", otlp]);
+if (!upstream || flags.some((flag) => !known.has(flag))) {
+  throw new Error(
+    "usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]] [--cache-off]",
+  );
 }
 const auth = flags.includes("--auth");
 const telemetry = flags.includes("--telemetry");
@@ -32,6 +36,7 @@ const config = buildConfig({
   auth: auth ? { keys: [{ id: "bench", tenant: "bench", key: BENCH_API_KEY }] } : {},
   metrics: { enabled: telemetry },
   access_log: { enabled: telemetry },
+  cache: { mode: flags.includes("--cache-off") ? "off" : "deterministic" },
 });
 // With telemetry every access log line is written as the default logger writes stderr (batched
 // per event-loop turn), to /dev/null so the bench's console stays readable. With --otlp metrics go
