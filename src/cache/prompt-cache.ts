@@ -64,8 +64,9 @@ export class PromptCache {
     const mode = this.settings.mode;
     if (mode === "off") return { kind: "off" };
     if (uncacheableReason(mode, lookup.body) !== undefined) return { kind: "bypass", fill: undefined };
-    const directives = cacheDirectives(lookup.cacheControl);
     const key = cacheKey(lookup);
+    if (key === undefined) return { kind: "bypass", fill: undefined };
+    const directives = cacheDirectives(lookup.cacheControl);
     const fill = (end?: () => Promise<void>) =>
       directives.noStore ? undefined : this.fill(key, lookup.kind, end);
     if (directives.noCache) return { kind: "bypass", fill: fill() };

@@ -1,4 +1,5 @@
 import { type CacheDecision, freshId, type PromptCache, replayBody, replayEvents } from "../cache/index.js";
+import { errors } from "../errors.js";
 import type { Call } from "./call.js";
 import type { CallOutcome, OutcomeSubscriber } from "./outcome.js";
 import { type GatewayReply, jsonReply, SSE_HEADERS } from "./reply.js";
@@ -45,7 +46,13 @@ function replay(call: Call, hit: Extract<CacheDecision, { kind: "hit" }>): Gatew
   return {
     status: 200,
     headers: { ...SSE_HEADERS, ...headers },
-    body: { chunks, cancel: () => void chunks.return(undefined) },
+    body: {
+      chunks,
+      cancel: () => {
+        call.lifetime.abort(errors.clientClosed());
+        void chunks.return(undefined);
+      },
+    },
   };
 }
 

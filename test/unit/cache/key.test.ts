@@ -46,6 +46,12 @@ describe("the cache key", () => {
     expect(cacheKey(base)).toMatch(/^cache:\{acme\}:[A-Za-z0-9_-]{43}$/);
   });
 
+  it("gives no key for a body nested deeper than any real request", () => {
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(cacheKey({ ...base, body: { ...base.body, deep } })).toBeUndefined();
+  });
+
   it("writes canonical JSON with sorted keys at every depth", () => {
     expect(canonicalJson({ b: [{ d: 1, c: 2 }], a: null, e: undefined })).toBe(
       '{"a":null,"b":[{"c":2,"d":1}]}',
