@@ -200,6 +200,28 @@ describe("the prompt cache on one gateway", () => {
     );
   });
 
+  it("replays text completions both ways too", async () => {
+    const client = new OpenAI({ baseURL: fleet.baseURL, apiKey: KEY_A, maxRetries: 0 });
+    const body = {
+      model: "tiny",
+      prompt: `Once upon a time ${Math.random()}`,
+      temperature: 0,
+      max_tokens: 10,
+    };
+    const live = await client.completions.create(body);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { data, response } = await client.completions.create({ ...body, stream: true }).withResponse();
+    expect(response.headers.get("x-fleetgate-cache")).toBe("hit");
+    let text = "";
+    let finish: string | null | undefined;
+    for await (const chunk of data) {
+      text += chunk.choices[0]?.text ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(text).toBe(live.choices[0]?.text);
+    expect(finish).toBe(live.choices[0]?.finish_reason);
+  });
+
   it("stores nothing for an error answer, an interrupted stream or a client that left", async () => {
     const sim = fleet.sims[0]!;
     /** The next request misses (nothing was stored) and fills, so the one after it hits. */
