@@ -10,8 +10,17 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { Pool } from "undici";
 import { buildGateway } from "../overhead/build-gateway.js";
-import { type Child, LOAD_CORE, PINNING, PROXY_CORE, readyLine, spawnNode } from "../overhead/processes.js";
+import {
+  type Child,
+  cpuMicros,
+  LOAD_CORE,
+  PINNING,
+  PROXY_CORE,
+  readyLine,
+  spawnNode,
+} from "../overhead/processes.js";
 import { percentile } from "../overhead/stats.js";
+import { cacheMicros } from "./micro.js";
 
 const args = process.argv.slice(2);
 const useSim = args.includes("--sim");
@@ -28,6 +37,13 @@ interface Measured {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly p99Ms: number;
+  /** The gateway process's CPU time per request (paired runs only): robust to a busy machine. */
+  readonly cpuUsPerRequest?: number;
+}
+
+interface Gateway {
+  readonly url: string;
+  readonly pid: number;
 }
 
 type Body = () => { body: string; headers?: Record<string, string> };
@@ -63,8 +79,13 @@ async function closedLoop(name: string, url: string, make: Body, ms = seconds * 
 }
 
 /** Two targets loaded at once, each worker alternating between them, so both see the same moments. */
-async function pairedLoop(names: [string, string], urls: [string, string], make: Body): Promise<Measured[]> {
-  const pools = urls.map((url) => new Pool(url, { connections: CONCURRENCY }));
+async function pairedLoop(
+  names: [string, string],
+  gateways: [Gateway, Gateway],
+  make: Body,
+): Promise<Measured[]> {
+  const pools = gateways.map(({ url }) => new Pool(url, { connections: CONCURRENCY }));
+  const cpuBefore = gateways.map(({ pid }) => cpuMicros([pid]));
   const latencies: number[][] = [[], []];
   const started = performance.now();
   await Promise.all(
@@ -76,8 +97,12 @@ async function pairedLoop(names: [string, string], urls: [string, string], make:
     }),
   );
   const elapsed = performance.now() - started;
+  const cpu = gateways.map(({ pid }, side) => cpuMicros([pid]) - cpuBefore[side]!);
   await Promise.all(pools.map((pool) => pool.close()));
-  return names.map((name, side) => summary(name, latencies[side]!, elapsed));
+  return names.map((name, side) => ({
+    ...summary(name, latencies[side]!, elapsed),
+    cpuUsPerRequest: cpu[side]! / latencies[side]!.length,
+  }));
 }
 
 function summary(name: string, latencies: number[], elapsedMs: number): Measured {
@@ -92,9 +117,9 @@ function summary(name: string, latencies: number[], elapsedMs: number): Measured
   };
 }
 
-async function startChild(child: Child): Promise<string> {
+async function startChild(child: Child): Promise<Gateway> {
   stoppers.push(() => child.stop());
-  return (await readyLine<{ url: string }>(child)).url;
+  return { url: (await readyLine<{ url: string }>(child)).url, pid: child.pid };
 }
 
 /** The node whose work a hit saves: a real llama-server with the tiny model, or the simulated one. */
@@ -112,7 +137,8 @@ async function startNode(): Promise<{ url: string; model: string; label: string 
 
 function row(m: Measured): string {
   const f = (n: number) => n.toFixed(2).padStart(9);
-  return `${m.name.padEnd(34)}${String(m.requests).padStart(8)}${m.rps.toFixed(0).padStart(9)}${f(m.p50Ms)}${f(m.p95Ms)}${f(m.p99Ms)}`;
+  const cpu = m.cpuUsPerRequest === undefined ? "" : m.cpuUsPerRequest.toFixed(0).padStart(10);
+  return `${m.name.padEnd(34)}${String(m.requests).padStart(8)}${m.rps.toFixed(0).padStart(9)}${f(m.p50Ms)}${f(m.p95Ms)}${f(m.p99Ms)}${cpu}`;
 }
 
 async function main(): Promise<void> {
@@ -122,7 +148,7 @@ async function main(): Promise<void> {
   const entry = buildGateway();
   const gateway = (extra: string[], upstreamUrl: string) =>
     startChild(spawnNode(entry, [upstreamUrl, ...extra], { core: PROXY_CORE, compiled: true }));
-  const cached = await gateway([], node.url);
+  const { url: cached } = await gateway([], node.url);
   const question = JSON.stringify({
     model: node.model,
     messages: [{ role: "user", content: "Tell me a story about a lighthouse keeper." }],
@@ -144,7 +170,7 @@ async function main(): Promise<void> {
   }
 
   progress("cache stage on and off, paired, against the instant upstream");
-  const upstream = await startChild(
+  const { url: upstream } = await startChild(
     spawnNode(new URL("../overhead/upstream.ts", import.meta.url), [], { core: LOAD_CORE }),
   );
   const on = await gateway([], upstream);
@@ -171,17 +197,25 @@ async function main(): Promise<void> {
     ...(await pairedLoop(["cache on, miss + fill", "cache off, same request"], [on, off], missBody)),
   ];
 
+  progress("the cache's own CPU per call, in process");
+  const micro = await cacheMicros();
+
   const header = `${"target".padEnd(34)}${"requests".padStart(8)}${"rps".padStart(9)}${"p50 ms".padStart(9)}${"p95 ms".padStart(9)}${"p99 ms".padStart(9)}`;
   console.log(`\nhit path (closed loop, ${CONCURRENCY} concurrent, ${seconds} s each; node: ${node.label})`);
   console.log(header);
   for (const m of hits) console.log(row(m));
   console.log(`\ncache stage on vs off (paired closed loop, ${CONCURRENCY} concurrent, instant upstream)`);
-  console.log(header);
+  console.log(`${header}${"CPU-µs/req".padStart(10)}`);
   for (const m of stage) console.log(row(m));
+  console.log("\nthe cache's own work, CPU-µs per call in process (20,000 calls each)");
+  for (const m of micro) console.log(`${m.name.padEnd(34)}${m.cpuUsPerCall.toFixed(1).padStart(8)}`);
   const ratio = (a: Measured, b: Measured) => a.p50Ms / b.p50Ms;
+  const cpuRatio = (a: Measured, b: Measured) => (a.cpuUsPerRequest ?? 0) / (b.cpuUsPerRequest ?? 1);
   const stageRatios = {
     bypassP50: ratio(stage[0]!, stage[1]!),
     missFillP50: ratio(stage[2]!, stage[3]!),
+    bypassCpu: cpuRatio(stage[0]!, stage[1]!),
+    missFillCpu: cpuRatio(stage[2]!, stage[3]!),
   };
   const directBest = Math.min(...hits.filter((m) => m.name.startsWith("direct")).map((m) => m.p50Ms));
   const hitWorst = Math.max(...hits.filter((m) => m.name.includes("hit")).map((m) => m.p50Ms));
@@ -189,7 +223,8 @@ async function main(): Promise<void> {
     `\nhit p50 (worst of JSON/SSE) ${hitWorst.toFixed(2)} ms vs the node's best p50 ${directBest.toFixed(2)} ms: ${(directBest / hitWorst).toFixed(1)}x faster`,
   );
   console.log(
-    `cache stage p50 ratio on/off: bypass ${stageRatios.bypassP50.toFixed(3)}, miss + fill ${stageRatios.missFillP50.toFixed(3)}`,
+    `cache stage on/off: p50 ratio bypass ${stageRatios.bypassP50.toFixed(3)}, miss + fill ${stageRatios.missFillP50.toFixed(3)}; ` +
+      `CPU-µs per request ratio bypass ${stageRatios.bypassCpu.toFixed(3)}, miss + fill ${stageRatios.missFillCpu.toFixed(3)}`,
   );
   notes.push(`pinning ${PINNING ? "on (gateways on core 0, upstreams on core 1)" : "off"}`);
   const results = new URL("../results/", import.meta.url);
@@ -208,6 +243,7 @@ async function main(): Promise<void> {
         hits,
         stage,
         stageRatios,
+        micro,
         hitSpeedup: directBest / hitWorst,
         notes,
       },

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** Deeper bodies are not cached: walking them would cost a stack per level, and no real request nests so. */
 const MAX_DEPTH = 64;
@@ -23,39 +23,42 @@ export interface KeyParts {
  * in one Redis Cluster slot. Undefined for a body nested deeper than any real request.
  */
 export function cacheKey(parts: KeyParts): string | undefined {
-  const hash = createHash("sha256");
-  hash.update(JSON.stringify([parts.tenant, parts.kind, parts.model]));
-  hash.update("\n");
   const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(parts.body)) {
-    if (!DELIVERY_FIELDS.has(name) && value !== undefined) fields[name] = value;
+    if (!DELIVERY_FIELDS.has(name)) fields[name] = value;
   }
   const text = canonicalJson(fields);
   if (text === undefined) return undefined;
-  hash.update(text);
-  return `cache:{${parts.tenant}}:${hash.digest("base64url")}`;
+  const digest = hash(
+    "sha256",
+    `${JSON.stringify([parts.tenant, parts.kind, parts.model])}\n${text}`,
+    "base64url",
+  );
+  return `cache:{${parts.tenant}}:${digest}`;
 }
 
 /** JSON with object keys sorted at every depth: equal values give equal text; undefined past MAX_DEPTH. */
 export function canonicalJson(value: unknown, depth = 0): string | undefined {
-  if (depth > MAX_DEPTH) return undefined;
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  const parts: string[] = [];
+  if (depth >= MAX_DEPTH) return undefined;
+  let out: string;
   if (Array.isArray(value)) {
-    for (const item of value) {
-      const text = canonicalJson(item ?? null, depth + 1);
+    out = "[";
+    for (let i = 0; i < value.length; i++) {
+      const text = canonicalJson(value[i] ?? null, depth + 1);
       if (text === undefined) return undefined;
-      parts.push(text);
+      out += i === 0 ? text : `,${text}`;
     }
-    return `[${parts.join(",")}]`;
+    return `${out}]`;
   }
-  const entries = Object.entries(value)
-    .filter(([, field]) => field !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [name, field] of entries) {
+  const record = value as Record<string, unknown>;
+  out = "{";
+  for (const name of Object.keys(record).sort()) {
+    const field = record[name];
+    if (field === undefined) continue;
     const text = canonicalJson(field, depth + 1);
     if (text === undefined) return undefined;
-    parts.push(`${JSON.stringify(name)}:${text}`);
+    out += `${out.length === 1 ? "" : ","}${JSON.stringify(name)}:${text}`;
   }
-  return `{${parts.join(",")}}`;
+  return `${out}}`;
 }

@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
-import { DONE_EVENT, encodeData } from "../openai/index.js";
+import { randomUUID } from "node:crypto";
+import { DONE_EVENT } from "../openai/index.js";
 import type { AnswerBody, ChatAnswer, TextAnswer } from "./answer.js";
 
 /** A hit is a new response: its own id, in the style of the stored one (`chatcmpl-...`). */
 export function freshId(storedId: string): string {
   const dash = storedId.lastIndexOf("-");
-  return `${dash === -1 ? "" : storedId.slice(0, dash + 1)}${randomBytes(12).toString("base64url")}`;
+  return `${dash === -1 ? "" : storedId.slice(0, dash + 1)}${randomUUID().replaceAll("-", "")}`;
 }
 
 /** The stored answer as a non-streamed client gets it. */
@@ -25,22 +25,26 @@ export function replayEvents(body: AnswerBody, id: string, includeUsage: boolean
   return events;
 }
 
-type Envelope = Record<string, unknown>;
-
-function envelopeOf(body: AnswerBody, id: string, object: string): Envelope {
-  return {
+/**
+ * Writes the chunks of one stream: their shared envelope is serialised once, and each chunk only
+ * adds its choices (and the usage, on the chunk that carries it).
+ */
+function chunkWriter(body: AnswerBody, id: string, object: string) {
+  const envelope = JSON.stringify({
     created: body.created,
     id,
     model: body.model,
     ...(body.system_fingerprint === undefined ? {} : { system_fingerprint: body.system_fingerprint }),
     object,
-  };
+  }).slice(1, -1);
+  return (choices: readonly unknown[], usage?: unknown): string =>
+    `data: {"choices":${JSON.stringify(choices)},${envelope}${usage === undefined ? "" : `,"usage":${JSON.stringify(usage)}`}}\n\n`;
 }
 
 function chatEvents(body: ChatAnswer, id: string, includeUsage: boolean): string[] {
-  const envelope = envelopeOf(body, id, "chat.completion.chunk");
+  const write = chunkWriter(body, id, "chat.completion.chunk");
   const chunk = (index: number, delta: Record<string, unknown>, finishReason: string | null = null) =>
-    encodeData(JSON.stringify({ choices: [{ finish_reason: finishReason, index, delta }], ...envelope }));
+    write([{ finish_reason: finishReason, index, delta }]);
   const events: string[] = [];
   for (const { index, message, finish_reason } of body.choices) {
     events.push(chunk(index, { role: "assistant", content: null }));
@@ -62,21 +66,15 @@ function chatEvents(body: ChatAnswer, id: string, includeUsage: boolean): string
     });
     events.push(chunk(index, {}, finish_reason));
   }
-  if (includeUsage) events.push(encodeData(JSON.stringify({ choices: [], ...envelope, usage: body.usage })));
+  if (includeUsage) events.push(write([], body.usage));
   return events;
 }
 
 /** Text completions end as llama-server ends them: the last choice's finish chunk carries the usage. */
 function textEvents(body: TextAnswer, id: string): string[] {
-  const envelope = envelopeOf(body, id, "text_completion");
+  const write = chunkWriter(body, id, "text_completion");
   const chunk = (index: number, text: string, finishReason: string | null, usage?: unknown) =>
-    encodeData(
-      JSON.stringify({
-        choices: [{ text, index, logprobs: null, finish_reason: finishReason }],
-        ...envelope,
-        ...(usage === undefined ? {} : { usage }),
-      }),
-    );
+    write([{ text, index, logprobs: null, finish_reason: finishReason }], usage);
   const events: string[] = [];
   body.choices.forEach(({ index, text, finish_reason }, position) => {
     for (const piece of pieces(text)) events.push(chunk(index, piece, null));
