@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     // The client suite (test/clients) runs the SDKs people use against real llama-servers too.
     include: ["test/e2e/**/*.test.ts", "test/clients/**/*.test.ts"],
-    globalSetup: ["test/e2e/llama-harness.ts"],
+    globalSetup: ["test/e2e/llama-harness.ts", "test/support/redis-setup.ts"],
     pool: "forks",
     fileParallelism: false,
     maxWorkers: 1,

@@ -1,4 +1,5 @@
 import { KeyRing, Quotas, TokenCounter, UsageLedger } from "./accounting/index.js";
+import { type CacheEvents, PromptCache } from "./cache/index.js";
 import type { GatewayConfig } from "./config/index.js";
 import { FleetView } from "./dashboard/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
@@ -16,7 +17,7 @@ import {
 import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
 import { createStore, observeStoreErrors, type StateStore } from "./store/index.js";
-import { type EnvVars, type Logger, startTelemetry } from "./telemetry/index.js";
+import { type EnvVars, type GatewayMetrics, type Logger, startTelemetry } from "./telemetry/index.js";
 import { createProbeTransport, UpstreamPools } from "./upstream/index.js";
 
 const FINAL_WRITE_MS = 200;
@@ -156,6 +157,7 @@ export async function startGateway(
     quotas: { quotas, counter, now: Date.now },
     modelNames: { aliases: config.models.aliases, fallback: config.models.default },
     isAdmin: adminCaller(config.admin.token),
+    cache: promptCache(config, store, metrics),
     settings: {
       keepAliveMs: config.server.keepalive_interval_ms,
       keepAliveAfterMs: config.server.keepalive_after_ms,
@@ -265,6 +267,31 @@ async function authEnforced(config: GatewayConfig, keys: KeyRing, log: Logger): 
     );
   }
   return true;
+}
+
+/** The prompt cache over the shared store, counting its fills and fallbacks; none when `cache.mode` is off. */
+function promptCache(
+  { cache }: GatewayConfig,
+  store: StateStore,
+  metrics: GatewayMetrics | undefined,
+): PromptCache | undefined {
+  if (cache.mode === "off") return undefined;
+  const events: CacheEvents = {
+    fill: () => metrics?.cacheFill(),
+    storeFallback: () => metrics?.cacheStoreFallback(),
+  };
+  return new PromptCache(
+    store,
+    {
+      mode: cache.mode,
+      ttlMs: cache.ttl_ms,
+      maxEntryBytes: cache.max_entry_bytes,
+      memoryBytes: cache.memory_bytes,
+      singleFlightWaitMs: cache.single_flight_wait_ms,
+      storeRetryMs: cache.store_retry_ms,
+    },
+    events,
+  );
 }
 
 /** The admin API on its own address (e.g. loopback only), apart from the public port. */

@@ -3,8 +3,10 @@
  * without the load generator's. Arguments: the upstream URL, then `--auth` to require the bench's
  * API key (one key in the config, as most deployments have), `--telemetry` to turn on metrics and
  * the access log (off otherwise, so the plain target measures the pipeline alone) and with it
- * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP, and `--quotas=<redis url>`
- * to give the key request and token limits (never reached) kept in that Redis, as replicas share them.
+ * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP; `--quotas=<redis url>`
+ * gives the key request and token limits (never reached) kept in that Redis, as replicas share them;
+ * `--cache-off` turns the prompt cache off (it is on by default, and the bench's requests, without
+ * temperature 0, bypass it).
  * Prints `{"url":...}` once listening; on SIGTERM closes and exits cleanly, which is when
  * `--cpu-prof` writes its profile.
  */
@@ -16,12 +18,12 @@ import { BENCH_API_KEY } from "./protocol.js";
 
 const [upstream, ...flags] = process.argv.slice(2);
 const otlp = flags.find((flag) => flag.startsWith("--otlp="));
-const quotas = flags.find((flag) => flag.startsWith("--quotas="))?.slice("--quotas=".length);
-const known = (flag: string) =>
-  flag === "--auth" || flag === "--telemetry" || flag === otlp || flag.startsWith("--quotas=");
-if (!upstream || !flags.every(known)) {
+const quotasFlag = flags.find((flag) => flag.startsWith("--quotas="));
+const quotas = quotasFlag?.slice("--quotas=".length);
+const known = new Set(["--auth", "--telemetry", "--cache-off", otlp, quotasFlag]);
+if (!upstream || flags.some((flag) => !known.has(flag))) {
   throw new Error(
-    "usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]] [--quotas=<redis url>]",
+    "usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]] [--quotas=<redis url>] [--cache-off]",
   );
 }
 const auth = flags.includes("--auth");
@@ -39,6 +41,7 @@ const config = buildConfig({
   ...(quotas ? { store: { redis_url: quotas, key_prefix: `fleetgate-bench:${process.pid}:` } } : {}),
   metrics: { enabled: telemetry },
   access_log: { enabled: telemetry },
+  cache: { mode: flags.includes("--cache-off") ? "off" : "deterministic" },
 });
 // With telemetry every access log line is written as the default logger writes stderr (batched
 // per event-loop turn), to /dev/null so the bench's console stays readable. With --otlp metrics go

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { cacheSchema } from "./cache.js";
 import { modelsSchema } from "./models.js";
 import { limitsSchema, quotasSchema } from "./quotas.js";
 
@@ -306,6 +307,7 @@ export const configSchema = z.strictObject({
   access_log: accessLogSchema.default(accessLogSchema.parse({})),
   quotas: quotasSchema.default(quotasSchema.parse({})),
   models: modelsSchema.default(modelsSchema.parse({})),
+  cache: cacheSchema.default(cacheSchema.parse({})),
   nodes: z
     .array(nodeSchema)
     .default([])

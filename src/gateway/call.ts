@@ -1,4 +1,5 @@
 import { OPEN_PRINCIPAL, type Principal, type QuotaReservation } from "../accounting/index.js";
+import type { CacheFill } from "../cache/index.js";
 import type { GatewayError } from "../errors.js";
 import type { NodeEntry } from "../fleet/index.js";
 import {
@@ -18,7 +19,7 @@ import type { ProxiedRequest } from "./features.js";
 import type { CallLifetime } from "./lifetime.js";
 import type { HeaderReader, HeaderValues } from "./locality.js";
 import type { CallContext } from "./node-call.js";
-import type { AttemptReport, CallKind, CallOutcome, CallUsage } from "./outcome.js";
+import type { AttemptReport, CacheStatus, CallKind, CallOutcome, CallUsage } from "./outcome.js";
 import type { Route } from "./route.js";
 
 interface IncomingBase {
@@ -91,6 +92,9 @@ export class Call implements CallContext {
   completionChunks = 0;
   bytes = 0;
   firstContentAt: number | undefined;
+  cache: CacheStatus = "off";
+  /** Records what the call relays for the prompt cache, when the answer may be stored. */
+  cacheFill: CacheFill | undefined;
   /** Set when the call had to wait in the admission queue. */
   admission: CallOutcome["admission"];
   private readonly attempts: AttemptReport[] = [];
@@ -177,7 +181,8 @@ export class Call implements CallContext {
       ttftMs: this.firstContentAt === undefined ? undefined : this.firstContentAt - this.startedAt,
       durationMs: this.env.clock() - this.startedAt,
       bytes: this.bytes,
-      cache: "off",
+      cache: this.cache,
+      cacheFill: this.cacheFill,
       reservation: this.reservation,
       routeReason: this.route?.reason,
       affinityKeys: this.affinityKeys,

@@ -123,6 +123,7 @@ export function outcomeMetrics(
       const refused = outcome.admission.admitted ? undefined : (outcome.errorCode ?? "_OTHER");
       metrics.admissionWait(outcome.admission.waitedMs / 1000, refused);
     }
+    if (outcome.cache !== "off") metrics.cacheLookup(outcome.cache);
     const operation = OPERATIONS[outcome.kind];
     if (operation) recordOperation(metrics, operation, outcome, addressOf);
   };

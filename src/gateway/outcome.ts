@@ -1,9 +1,13 @@
 import type { QuotaReservation } from "../accounting/index.js";
+import type { CacheFill } from "../cache/index.js";
 import type { RequestObservation } from "../fleet/index.js";
 import type { EndpointKind } from "../openai/index.js";
 import type { CallTrace, Logger } from "../telemetry/index.js";
 
 export type CallKind = EndpointKind | "models" | "model";
+
+/** What the prompt cache did for a call: answered it, looked and missed, was skipped, or had no part. */
+export type CacheStatus = "off" | "hit" | "miss" | "bypass";
 
 /** What one try on one node came to, as its attempt observed it. */
 export interface AttemptReport {
@@ -50,8 +54,10 @@ export interface CallOutcome {
   readonly durationMs: number;
   /** Body bytes sent to the client. */
   readonly bytes: number;
-  /** The prompt cache's part in the answer: a `hit` was answered without any node. */
-  readonly cache: "off" | "hit" | "miss" | "bypass";
+  /** The prompt cache's part in the answer; a hit has no attempts and the stored answer's usage. */
+  readonly cache: CacheStatus;
+  /** Stores the answer the call relayed, when it may be (the cache-fill subscriber decides if it is whole). */
+  readonly cacheFill?: CacheFill | undefined;
   /** What the quota stage reserved for the call, which its settlement moves to the exact amount. */
   readonly reservation: QuotaReservation | undefined;
   readonly routeReason: string | undefined;

@@ -1,4 +1,5 @@
 import type { KeyRing, Quotas, TokenCounter } from "../accounting/index.js";
+import type { PromptCache } from "../cache/index.js";
 import { errors, toGatewayError } from "../errors.js";
 import type { FleetRegistry, ModelListing } from "../fleet/index.js";
 import type { AdmissionQueue, NodeBreakers, RetryBudget } from "../resilience/index.js";
@@ -7,6 +8,7 @@ import type { RoutingPolicy } from "../routing/index.js";
 import { type CallTrace, type CallTracer, type Logger, passThroughTracer } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
 import type { AffinityMemory } from "./affinity.js";
+import { cache, cacheFill } from "./cache-stage.js";
 import { Call, type CallEnv, type IncomingCall } from "./call.js";
 import { CallLifetime } from "./lifetime.js";
 import type { HeaderReader, LocalityPolicy } from "./locality.js";
@@ -51,6 +53,8 @@ export interface GatewayDeps {
   readonly clock: () => number;
   readonly log: Logger;
   readonly settings: GatewaySettings;
+  /** The prompt cache; undefined when `cache.mode` is off. */
+  readonly cache?: PromptCache | undefined;
   /** Starts each call's span; without one a client's traceparent only passes through. */
   readonly tracer?: CallTracer | undefined;
   /** Per-key and per-tenant limits and the usage ledger; `now` is the epoch clock of the ledger's minutes. */
@@ -65,7 +69,8 @@ export interface GatewayDeps {
 
 /**
  * The request lifecycle. Every API call, from either http path, runs the same ordered stages:
- * authenticate → parse → limit (quotas) → admit → route → dispatch (relay included) and then settles exactly once,
+ * authenticate → parse → limit (quotas) → admit → cache → route → dispatch (relay included) and then
+ * settles exactly once,
  * publishing one outcome to the subscribers. This is the only place that knows the order: a new
  * stage is written in stages.ts (or a file of its own, as quota-stage.ts) and put in the list below.
  */
@@ -87,6 +92,7 @@ export class Gateway {
     if (deps.affinity) this.settlement.subscribe("affinity", affinityMemory(deps.affinity));
     if (deps.quotas)
       this.settlement.subscribe("quotas", quotaSettlement(deps.quotas.quotas, deps.quotas.now));
+    if (deps.cache) this.settlement.subscribe("cache-fill", cacheFill());
     this.env = {
       pools: deps.pools,
       breakers: deps.breakers,
@@ -104,6 +110,7 @@ export class Gateway {
       parse(deps.locality, deps.affinity, this.models),
       ...(deps.quotas ? [limit(deps.quotas.quotas, deps.quotas.counter)] : []),
       admit(deps.registry, deps.admission, deps.budget, settings),
+      cache(deps.cache),
       route(deps.registry, deps.policy, settings.maxAttempts),
       this.dispatch(),
     ];

@@ -71,7 +71,7 @@ export async function streamReply(call: Call, settings: StreamSettings): Promise
 const COLON = 0x3a;
 
 /** Counts what reaches the client and settles the call once the body is done, completed or not. */
-async function* settledBy(
+export async function* settledBy(
   call: Call,
   chunks: AsyncGenerator<Uint8Array | string>,
 ): AsyncGenerator<Uint8Array | string> {

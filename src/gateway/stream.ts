@@ -96,6 +96,7 @@ async function* relayNode(
   let ending: Ending = { kind: "complete" };
   try {
     options.transcript?.record(opened.firstEvents);
+    options.call.cacheFill?.recorder.record(opened.firstEvents);
     yield forClient(opened.first, opened.firstEvents, options.stripUsage);
     for (;;) {
       const next = await chunks.next();
@@ -115,12 +116,14 @@ async function* relayNode(
         break;
       }
       options.transcript?.record(decoded);
+      options.call.cacheFill?.recorder.record(decoded);
       const relayed = forClient(events, decoded, options.stripUsage);
       if (relayed.length > 0) yield relayed;
     }
     if (ending.kind === "complete") {
       const tail = framer.rest;
       const tailEvents = tail ? observer.push(tail) : [];
+      options.call.cacheFill?.recorder.record(tailEvents);
       observer.end();
       if (observer.done && tail) yield forClient(tail, tailEvents, options.stripUsage);
       if (!observer.done && observer.errorPayload === undefined) {

@@ -53,6 +53,7 @@ async function answerFrom(attempt: Attempt, call: Call): Promise<AttemptResult<B
   }
   const report = extractUsage(payload);
   call.usage = report;
+  call.cacheFill?.recorder.whole(payload);
   attempt.succeed({ timings: report.timings });
   return result;
 }

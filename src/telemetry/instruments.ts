@@ -114,6 +114,23 @@ export function createGatewayMetrics(fleet: () => FleetReading): {
   const quotaFallbacks = new CounterFamily(
     d("fleetgate.quota.fallbacks", "{event}", "Quota store failures, by operation and what the call got."),
   );
+  const cacheLookups = new CounterFamily(
+    d(
+      "fleetgate.cache.lookups",
+      "{request}",
+      "Calls the prompt cache had a part in, by result (hit, miss, bypass).",
+    ),
+  );
+  const cacheFills = new CounterFamily(
+    d("fleetgate.cache.fills", "{entry}", "Answers the prompt cache stored."),
+  );
+  const cacheFallbacks = new CounterFamily(
+    d(
+      "fleetgate.cache.store_fallbacks",
+      "{operation}",
+      "Prompt cache operations served from memory only because the shared store failed.",
+    ),
+  );
   const histograms = [tokens, duration, ttft, perToken, admissionWait];
   const counters = [
     attempts,
@@ -124,6 +141,9 @@ export function createGatewayMetrics(fleet: () => FleetReading): {
     storeErrors,
     quotaRefusals,
     quotaFallbacks,
+    cacheLookups,
+    cacheFills,
+    cacheFallbacks,
   ];
   const startTime = hrTime();
 
@@ -164,6 +184,9 @@ export function createGatewayMetrics(fleet: () => FleetReading): {
     quotaRefused: (limit) => quotaRefusals.add(limit, () => ({ limit })),
     quotaFallback: (operation, decision) =>
       quotaFallbacks.add(`${operation}\0${decision}`, () => ({ operation, decision })),
+    cacheLookup: (result) => cacheLookups.add(result, () => ({ result })),
+    cacheFill: () => cacheFills.add("", () => ({})),
+    cacheStoreFallback: () => cacheFallbacks.add("", () => ({})),
   };
 
   const producer: MetricProducer = {

@@ -53,6 +53,12 @@ export interface GatewayMetrics {
   quotaRefused(limit: string): void;
   /** The quota store failed and the call went on as `quotas.on_store_error` says (`open` or `closed`). */
   quotaFallback(operation: string, decision: string): void;
+  /** What the prompt cache did for a call it had a part in. */
+  cacheLookup(result: "hit" | "miss" | "bypass"): void;
+  /** The prompt cache stored an answer. */
+  cacheFill(): void;
+  /** A prompt cache operation ran from memory only because the shared store failed. */
+  cacheStoreFallback(): void;
 }
 
 /** One node now, read when metrics are collected (never per request). */

@@ -55,7 +55,7 @@ describe("the access log: one structured line per call", () => {
       code: null,
       completionTokens: 5,
       usage: "exact",
-      cache: "off",
+      cache: "bypass",
     });
     expect(line?.promptTokens).toBeGreaterThan(0);
     expect(line?.ttftMs).toBeGreaterThanOrEqual(0);

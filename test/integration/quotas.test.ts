@@ -189,4 +189,23 @@ describe("quotas", () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { param: string } }).error.param).toBe("group_by");
   });
+
+  it("counts a prompt cache hit in the ledger's own counters and not against the key's quota", async () => {
+    const f = await limitedFleet({ requests_per_minute: 2 });
+    const same = chat("the same question", { temperature: 0 });
+    expect((await send(f, same)).headers.get("x-fleetgate-cache")).toBe("miss");
+    await settled(f, 1);
+    for (let i = 0; i < 3; i++) {
+      const hit = await send(f, same);
+      expect(hit.status).toBe(200);
+      expect(hit.headers.get("x-fleetgate-cache")).toBe("hit");
+      // Refunded once settled: hits never use up the two requests a minute.
+      await settled(f, 2 + i);
+    }
+    const [row] = await ledgerRows(f, "key");
+    expect(row).toMatchObject({ requests: 4, cache_hits: 3 });
+    expect(Number(row?.cache_hit_tokens)).toBe(
+      3 * (Number(row?.prompt_tokens) + Number(row?.completion_tokens)),
+    );
+  });
 });

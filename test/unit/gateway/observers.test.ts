@@ -63,6 +63,9 @@ function recorder() {
     storeError: note("storeError"),
     quotaRefused: note("quotaRefused"),
     quotaFallback: note("quotaFallback"),
+    cacheLookup: note("cacheLookup"),
+    cacheFill: note("cacheFill"),
+    cacheStoreFallback: note("cacheStoreFallback"),
   };
   return { metrics, calls, operations, of: (name: string) => calls.filter((call) => call[0] === name) };
 }
@@ -182,6 +185,23 @@ describe("outcome metrics", () => {
       ["admissionWait", 0.25, undefined],
       ["admissionWait", 2, "overloaded_timeout"],
     ]);
+  });
+
+  it("counts what the prompt cache did, and gives a hit's tokens to no node", () => {
+    const { metrics, of, operations } = recorder();
+    const observe = outcomeMetrics(metrics, addressOf);
+    for (const cache of ["off", "hit", "miss", "bypass"] as const) {
+      observe(outcome({ cache, routeReason: cache === "hit" ? undefined : "latency" }));
+    }
+    expect(of("cacheLookup")).toEqual([
+      ["cacheLookup", "hit"],
+      ["cacheLookup", "miss"],
+      ["cacheLookup", "bypass"],
+    ]);
+    const hit = operations[1];
+    expect(hit?.node).toBeUndefined();
+    expect(hit?.inputTokens).toBeUndefined();
+    expect(hit?.outputTokens).toBeUndefined();
   });
 });
 
