@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { fleetSchema } from "./fleet.js";
 
 const regionCode = z
   .string()
@@ -305,6 +306,7 @@ export const configSchema = z.strictObject({
   admin: adminSchema.default(adminSchema.parse({})),
   metrics: metricsSchema.default(metricsSchema.parse({})),
   access_log: accessLogSchema.default(accessLogSchema.parse({})),
+  fleet: fleetSchema.default(fleetSchema.parse({})),
   nodes: z
     .array(nodeSchema)
     .default([])
