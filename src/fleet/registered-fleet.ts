@@ -29,7 +29,8 @@ interface Known {
   readonly registeredAt: number;
   seen: StoredNode;
   verifying: boolean;
-  verifiedProps: NodeProps | undefined;
+  /** The props the agent last reported; a change means the node now runs something else. */
+  reportedProps: NodeProps | undefined;
   nextVerifyAt: number;
 }
 
@@ -119,8 +120,9 @@ export class RegisteredFleet {
       });
     }
     const props = record.heartbeat?.props;
-    // A node that swapped its model or context since it was verified is verified again at once.
-    if (props && known.verifiedProps && !sameProps(props, known.verifiedProps)) known.nextVerifyAt = now;
+    // A node that swapped its model or context is verified again at once.
+    if (props && known.reportedProps && !sameProps(props, known.reportedProps)) known.nextVerifyAt = now;
+    if (props) known.reportedProps = props;
     this.maybeVerify(known, now);
   }
 
@@ -141,7 +143,7 @@ export class RegisteredFleet {
       registeredAt: record.registered_at,
       seen: record,
       verifying: false,
-      verifiedProps: undefined,
+      reportedProps: undefined,
       nextVerifyAt: now,
     };
     this.known.set(node.id, known);
@@ -186,7 +188,6 @@ export class RegisteredFleet {
       entry.updateCapacity({ slotsTotal: verdict.props.total_slots });
       entry.admission = "verified";
       entry.admissionReason = undefined;
-      known.verifiedProps = verdict.props;
       known.nextVerifyAt = this.clock() + this.options.reverifyIntervalMs;
       if (entry.state !== "healthy") registry.recordProbe(entry, "ok");
     } else {
