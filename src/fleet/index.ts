@@ -8,6 +8,7 @@ export {
   type StoredNode,
 } from "./directory.js";
 export type { HealthThresholds, ProbeVerdict } from "./health.js";
+export { parseMetrics, parseSlots } from "./llama-probes.js";
 export { type CapacityReading, NodeEntry, type RequestObservation } from "./node-entry.js";
 export { type ProbeResponse, Prober, type ProberOptions, type ProbeTransport } from "./prober.js";
 export { RegisteredFleet, type RegisteredFleetOptions } from "./registered-fleet.js";

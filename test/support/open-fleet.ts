@@ -13,7 +13,7 @@ export function startOpenGateway(
   const config = buildConfig({
     ...extra,
     admin: { token: TEST_ADMIN_TOKEN },
-    server: { host: "127.0.0.1", port: 0 },
+    server: { host: "127.0.0.1", port: 0, ...extra.server },
     health: { interval_ms: 100, timeout_ms: 500 },
     fleet: {
       enrollment_tokens: [ENROLLMENT_TOKEN],
