@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** A boolean, or "true"/"false" as `${ENV}` expansion leaves it (the deploy kit sets this one by env). */
+const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((text) => text === "true")]);
+
 /**
  * `fleet`: nodes that join at run time through the registration API (`fleetgate agent`), beside the
  * static `nodes` list. Without an enrollment token nobody can join.
@@ -9,7 +12,7 @@ export const fleetSchema = z
     /** Tokens node operators register with; distinct from the admin token and from API keys. */
     enrollment_tokens: z.array(z.string().min(16, "must be at least 16 characters")).default([]),
     /** Let registered nodes live on loopback or private addresses (demo, tests, a private network). */
-    allow_private_urls: z.boolean().default(false),
+    allow_private_urls: flag.default(false),
     /** How often agents are told to heartbeat. */
     heartbeat_interval_ms: z.number().int().min(100).default(5000),
     /** A registered node whose heartbeats stop is gone after this long. */
