@@ -107,7 +107,7 @@ export async function startGateway(
   const store: StateStore = metrics
     ? observeStoreErrors(plainStore, (operation) => metrics.storeError(operation))
     : plainStore;
-  const open = openFleet(config, { store, registry, transport, guard, log });
+  const open = openFleet(config, { store, registry, transport, guard, log, pools });
   const keys = new KeyRing({ configured: config.auth.keys, store, cacheMs: config.auth.key_cache_ms });
   const enforced = await authEnforced(config, keys, log);
   const tuning = config.routing.latency;

@@ -6,7 +6,7 @@ import { type LatLon, resolveRegion } from "./geo/index.js";
 import type { FleetRouteDeps } from "./http/index.js";
 import type { StateStore } from "./store/index.js";
 import type { Logger } from "./telemetry/index.js";
-import { checkNodeUrl, type GuardPolicy } from "./upstream/index.js";
+import { checkNodeUrl, type GuardPolicy, type UpstreamPools } from "./upstream/index.js";
 
 export interface OpenFleet {
   readonly fleet: RegisteredFleet;
@@ -21,6 +21,8 @@ export function openFleet(
     transport: ProbeTransport;
     guard: GuardPolicy;
     log: Logger;
+    /** Where the connections to an origin no node uses any more are dropped. */
+    pools: UpstreamPools;
   },
 ): OpenFleet {
   const settings = config.fleet;
@@ -45,6 +47,11 @@ export function openFleet(
     verifyTimeoutMs: settings.verify_timeout_ms,
     locate,
     log: parts.log,
+    onLeave: (record) => {
+      const origin = new URL(record.url).origin;
+      const shared = parts.registry.all().some((entry) => new URL(entry.record.url).origin === origin);
+      if (!shared) parts.pools.release(origin);
+    },
   });
   return {
     fleet,

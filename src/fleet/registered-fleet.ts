@@ -4,6 +4,7 @@ import type { NodeDirectory, StoredNode } from "./directory.js";
 import type { NodeEntry } from "./node-entry.js";
 import type { ProbeTransport } from "./prober.js";
 import type { FleetRegistry } from "./registry.js";
+import type { NodeRecord } from "./types.js";
 import { type NodeProps, sameProps, verifyNode } from "./verifier.js";
 
 export interface RegisteredFleetOptions {
@@ -16,6 +17,8 @@ export interface RegisteredFleetOptions {
   /** Where a registration's region or coordinates put the node. */
   readonly locate: (node: StoredNode["node"]) => LatLon | undefined;
   readonly log: Logger;
+  /** A registered node left this replica's registry (its connections can go). */
+  readonly onLeave?: (record: NodeRecord) => void;
   readonly clock?: () => number;
 }
 
@@ -83,7 +86,7 @@ export class RegisteredFleet {
     for (const [id, known] of this.known) {
       if (present.has(id)) continue;
       this.known.delete(id);
-      this.options.registry.remove(id);
+      this.leave(known);
       this.options.log.info("node left", { node: id, draining: known.entry.draining });
     }
   }
@@ -93,7 +96,7 @@ export class RegisteredFleet {
     const id = record.node.id;
     let known = this.known.get(id);
     if (known && known.registeredAt !== record.registered_at) {
-      registry.remove(id);
+      this.leave(known);
       known = undefined;
     }
     if (!known) {
@@ -124,6 +127,11 @@ export class RegisteredFleet {
     if (props && known.reportedProps && !sameProps(props, known.reportedProps)) known.nextVerifyAt = now;
     if (props) known.reportedProps = props;
     this.maybeVerify(known, now);
+  }
+
+  private leave(known: Known): void {
+    this.options.registry.remove(known.entry.id);
+    this.options.onLeave?.(known.entry.record);
   }
 
   private join(record: StoredNode, now: number): Known {

@@ -60,6 +60,17 @@ export class UpstreamPools {
     return pool;
   }
 
+  /**
+   * A node left the fleet: its pool goes once the requests on it have finished (close() lets them),
+   * so a fleet whose nodes come and go does not keep a pool per departed node.
+   */
+  release(origin: string): void {
+    const pool = this.pools.get(origin);
+    if (!pool) return;
+    this.pools.delete(origin);
+    void pool.close().catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
