@@ -161,13 +161,24 @@ export class NodeAgent {
     };
   }
 
-  /** Waits until no slot is processing (the gateway sends nothing new to a draining node). */
+  /**
+   * Waits until no slot is processing (the gateway sends nothing new to a draining node). Heartbeats
+   * go on meanwhile: a drain longer than the TTL must not let the node expire under its streams.
+   */
   private async waitIdle(): Promise<void> {
     const deadline = Date.now() + (this.options.drainTimeoutMs ?? 30_000);
+    let beatAt = Date.now();
     while (Date.now() < deadline) {
       const slots = await this.llamaGet("/slots");
       const busy = slots?.status === 200 ? parseSlots(slots.body).slotsBusy : undefined;
       if (!busy) return;
+      if (Date.now() - beatAt >= this.intervalMs) {
+        beatAt = Date.now();
+        const body = await this.reading();
+        await this.gatewayCall("PUT", `/fleet/nodes/${this.options.id}/heartbeat`, body).catch(
+          () => undefined,
+        );
+      }
       await sleep(200);
     }
     this.options.log("drain timeout: deregistering with requests still running");

@@ -53,7 +53,8 @@ describe("the node agent against a simulated llama-server", () => {
     const stream = postJson(`${gateway.url}/v1/chat/completions`, {
       model: "tiny",
       messages: [{ role: "user", content: "count" }],
-      max_tokens: 20,
+      // Longer than the TTL: the agent keeps heartbeating while it drains.
+      max_tokens: 40,
       stream: true,
     });
     const response = await stream;
