@@ -7,7 +7,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/e2e/**/*.test.ts"],
-    globalSetup: ["test/e2e/llama-harness.ts"],
+    // Redis for the open-fleet e2e (two replicas sharing it), as in the main suite.
+    globalSetup: ["test/e2e/llama-harness.ts", "test/support/redis-setup.ts"],
     pool: "forks",
     fileParallelism: false,
     maxWorkers: 1,
