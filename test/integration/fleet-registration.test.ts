@@ -113,6 +113,25 @@ describe("node registration", () => {
     await fleetCall(gateway.url, "DELETE", "/fleet/nodes/n-liar");
   });
 
+  it("keeps a node whose canary completion fails in probation, with its answer as the reason", async () => {
+    const broken = await startSimNode({ model: "tiny", faults: { errorRate: 1 } });
+    try {
+      const response = await fleetCall(gateway.url, "POST", "/fleet/nodes", {
+        id: "n-broken",
+        url: broken.url,
+      });
+      expect(response.status).toBe(201);
+      const reason = async () => (await nodeOn(gateway, "n-broken"))?.admission_reason ?? "";
+      expect(
+        await eventually(async () => /^canary completion answered HTTP 5\d\d/.test(await reason())),
+      ).toBe(true);
+      expect((await nodeOn(gateway, "n-broken"))?.admission).toBe("probation");
+      await fleetCall(gateway.url, "DELETE", "/fleet/nodes/n-broken");
+    } finally {
+      await broken.close();
+    }
+  });
+
   it("drains a node (no new requests) and removes it on deregistration", async () => {
     const drained = await fleetCall(gateway.url, "POST", "/fleet/nodes/n-good/drain");
     expect(drained.status).toBe(200);
