@@ -6,7 +6,7 @@ import { eventually, postJson } from "../support/fleet.js";
 import { ENROLLMENT_TOKEN, nodeOn, startOpenGateway } from "../support/open-fleet.js";
 import { freePort } from "../support/ports.js";
 
-const FAST = { heartbeat_interval_ms: 150, heartbeat_ttl_ms: 1000 };
+const FAST = { heartbeat_interval_ms: 150, heartbeat_ttl_ms: 2000 };
 
 describe("the node agent against a simulated llama-server", () => {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -54,7 +54,7 @@ describe("the node agent against a simulated llama-server", () => {
       model: "tiny",
       messages: [{ role: "user", content: "count" }],
       // Longer than the TTL: the agent keeps heartbeating while it drains.
-      max_tokens: 40,
+      max_tokens: 60,
       stream: true,
     });
     const response = await stream;
