@@ -146,6 +146,8 @@ export class RegisteredFleet {
       declaredSlots: node.slots,
       registered: true,
     });
+    // What it claims, until verified: a model nobody claims is then 404, not "retry later".
+    if (node.models) entry.setModels(node.models);
     const known: Known = {
       entry,
       registeredAt: record.registered_at,

@@ -34,15 +34,17 @@ describe("the node agent against a simulated llama-server", () => {
   };
 
   it("waits for the model to load, registers, heartbeats its readings, drains and deregisters on stop", async () => {
-    const sim = await startSimNode({ model: "tiny", loadingMs: 600, slots: 3, tokensPerSecond: 20 });
-    cleanups.push(() => sim.close());
     const gateway = await startOpenGateway({ fleet: FAST });
     cleanups.push(() => gateway.close());
+    const sim = await startSimNode({ model: "tiny", loadingMs: 1500, slots: 3, tokensPerSecond: 20 });
+    cleanups.push(() => sim.close());
     const { agent, lines } = agentFor(gateway.url, sim);
-    const started = performance.now();
+    const loadedBeforeStart = (await fetch(`${sim.url}/health`)).status === 200;
     await agent.start();
     cleanups.push(() => agent.stop());
-    expect(performance.now() - started).toBeGreaterThanOrEqual(500);
+    // Registered only once the model had loaded.
+    expect(loadedBeforeStart).toBe(false);
+    expect((await fetch(`${sim.url}/health`)).status).toBe(200);
     expect(lines.some((line) => line.includes("waiting for llama-server"))).toBe(true);
     expect(
       await eventually(async () => (await nodeOn(gateway, "agent-node"))?.admission === "verified", 5000),

@@ -110,6 +110,12 @@ describe("node registration", () => {
     // Not served: a node on probation might yet be admitted, so the gateway says "not now" (503), never routes to it.
     expect(completion.status).toBe(503);
     expect(completion.headers.get("x-fleetgate-node")).toBeNull();
+    // A model nobody claims is still plainly unknown.
+    const unknown = await postJson(`${gateway.url}/v1/chat/completions`, {
+      model: "no-such-model",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(unknown.status).toBe(404);
     await fleetCall(gateway.url, "DELETE", "/fleet/nodes/n-liar");
   });
 
