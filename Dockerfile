@@ -17,6 +17,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY gateway.config.yaml ./
+COPY deploy/fly/gateway.yaml ./deploy/fly/gateway.yaml
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s \

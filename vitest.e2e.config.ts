@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     // The client suite (test/clients) runs the SDKs people use against real llama-servers too.
     include: ["test/e2e/**/*.test.ts", "test/clients/**/*.test.ts"],
+    // Redis for the open-fleet e2e, the cache e2e and the ledger (replicas sharing it), as in the main suite.
     globalSetup: ["test/e2e/llama-harness.ts", "test/support/redis-setup.ts"],
     pool: "forks",
     fileParallelism: false,

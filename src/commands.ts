@@ -11,6 +11,8 @@ Usage:
   fleetgate demo [--port N]                     simulated fleet + gateway, ready to try
   fleetgate sim --port N [options]             run a simulated llama-server node
   fleetgate node --port N [options]            run a real llama-server node (built if needed)
+  fleetgate node --port N --join URL --token T run one and join it to a gateway's fleet
+  fleetgate agent --gateway URL --token T ...  join a running llama-server to a gateway's fleet
   fleetgate llama build|model                  build llama-server / write the tiny test model
 
 Run 'fleetgate <command> --help' for a command's options.
@@ -90,6 +92,8 @@ export async function main(argv: string[]): Promise<void> {
       return (await import("./sim/cli.js")).runSimCommand(rest);
     case "node":
       return (await import("./llama/cli.js")).runNodeCommand(rest);
+    case "agent":
+      return (await import("./llama/cli.js")).runAgentCommand(rest);
     case "llama":
       return (await import("./llama/cli.js")).runLlamaCommand(rest);
     case undefined:

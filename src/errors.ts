@@ -110,6 +110,34 @@ export const errors = {
         : "The admin API is disabled: set FLEETGATE_ADMIN_TOKEN or admin.token to enable it",
       { status: 401, code: "admin_unauthorized", type: "authentication_error" },
     ),
+  enrollmentUnauthorized: (configured: boolean) =>
+    new GatewayError(
+      configured
+        ? "Registering a node needs an enrollment token: send it as 'Authorization: Bearer <token>'"
+        : "Node registration is disabled: set fleet.enrollment_tokens to enable it",
+      { status: 401, code: "invalid_enrollment_token", type: "authentication_error" },
+    ),
+  nodeIdTaken: (id: string) =>
+    new GatewayError(
+      `The node id '${id}' is held by another URL or another enrollment token, or is a configured node`,
+      { status: 409, code: "node_id_taken", type: "invalid_request_error", param: "id" },
+    ),
+  nodeNotRegistered: (id: string) =>
+    new GatewayError(
+      `No node '${id}' is registered (it expired, or the gateway lost its registry): register again`,
+      {
+        status: 404,
+        code: "node_not_registered",
+        type: "not_found_error",
+      },
+    ),
+  nodeUrlRefused: (reason: string) =>
+    new GatewayError(`The node URL is refused: it ${reason}`, {
+      status: 400,
+      code: "node_url_refused",
+      type: "invalid_request_error",
+      param: "url",
+    }),
   invalidPath: (detail: string) =>
     new GatewayError(`The request path is not acceptable: ${detail}`, {
       status: 400,

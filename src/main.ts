@@ -14,11 +14,12 @@ import {
   listen,
   type ServerLimits,
 } from "./http/index.js";
+import { openFleet } from "./open-fleet.js";
 import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
 import { createStore, observeStoreErrors, type StateStore } from "./store/index.js";
 import { type EnvVars, type GatewayMetrics, type Logger, startTelemetry } from "./telemetry/index.js";
-import { createProbeTransport, UpstreamPools } from "./upstream/index.js";
+import { createProbeTransport, type Resolver, systemResolver, UpstreamPools } from "./upstream/index.js";
 
 const FINAL_WRITE_MS = 200;
 
@@ -33,6 +34,8 @@ export interface RunningGateway {
   readonly adminUrl: string;
   /** Runs one probe round now (tests use it instead of waiting for the interval). */
   probeNow(): Promise<void>;
+  /** Reads the shared registry of joined nodes now. */
+  syncFleetNow(): Promise<void>;
   /** Stops accepting and fails readiness at once; open responses get `drainMs` to finish. */
   close(drainMs?: number): Promise<void>;
 }
@@ -41,10 +44,16 @@ export interface RunningGateway {
  * The composition root: builds every module from the frozen config and starts serving. `env` is
  * the process environment, read here for the OTEL_* variables only.
  */
+export interface StartHooks {
+  /** Name resolution for the SSRF guard (tests play a rebinding DNS server with it). */
+  readonly resolve?: Resolver | undefined;
+}
+
 export async function startGateway(
   config: GatewayConfig,
   log: Logger,
   env: EnvVars = {},
+  hooks: StartHooks = {},
 ): Promise<RunningGateway> {
   const clock = () => performance.now();
   const registry = new FleetRegistry(nodeRecords(config), {
@@ -56,6 +65,7 @@ export async function startGateway(
     onHealthChange: (entry, from) =>
       log.info("node health changed", { node: entry.id, from, to: entry.state, reason: entry.lastError }),
   });
+  const guard = { allowPrivate: config.fleet.allow_private_urls, resolve: hooks.resolve ?? systemResolver };
   const pools = new UpstreamPools({
     maxConnectionsPerNode: config.upstream.max_connections_per_node,
     connectTimeoutMs: config.upstream.connect_timeout_ms,
@@ -65,10 +75,13 @@ export async function startGateway(
       maxResponseBytes: config.resilience.max_response_bytes,
     },
     bufferedBytesBudget: config.resilience.buffered_bytes_budget,
+    guard,
+    trustedOrigins: new Set(config.nodes.map((node) => new URL(node.url).origin)),
   });
+  const transport = createProbeTransport(pools);
   const prober = new Prober(
     registry,
-    createProbeTransport(pools),
+    transport,
     { intervalMs: config.health.interval_ms, timeoutMs: config.health.timeout_ms },
     log,
   );
@@ -96,6 +109,7 @@ export async function startGateway(
   const store: StateStore = metrics
     ? observeStoreErrors(plainStore, (operation) => metrics.storeError(operation))
     : plainStore;
+  const open = openFleet(config, { store, registry, transport, guard, log, pools });
   const keys = new KeyRing({
     configured: config.auth.keys,
     store,
@@ -196,9 +210,11 @@ export async function startGateway(
     log,
     admin: separateAdmin ? undefined : admin,
     metrics: prometheus && { prometheus, public: config.metrics.public, token: config.admin.token },
+    fleet: open.routes,
   });
   await prober.probeAll();
   prober.start();
+  open.fleet.start();
   const proxy = { gateway, bodyLimitBytes: config.server.body_limit_bytes, log };
   const limits = serverLimits(config);
   const server: HttpServer = await listen(app, proxy, {
@@ -226,9 +242,11 @@ export async function startGateway(
     registry,
     gateway,
     probeNow: () => prober.probeAll(),
+    syncFleetNow: () => open.fleet.sync(),
     async close(drainMs = 0) {
       gateway.beginDrain();
       prober.stop();
+      open.fleet.stop();
       const closed = server.close();
       await adminServer?.close();
       const finished = await Promise.race([closed.then(() => true), sleep(drainMs).then(() => false)]);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { cacheSchema } from "./cache.js";
+import { fleetSchema } from "./fleet.js";
 import { modelsSchema } from "./models.js";
 import { limitsSchema, quotasSchema } from "./quotas.js";
 
@@ -308,6 +309,7 @@ export const configSchema = z.strictObject({
   quotas: quotasSchema.default(quotasSchema.parse({})),
   models: modelsSchema.default(modelsSchema.parse({})),
   cache: cacheSchema.default(cacheSchema.parse({})),
+  fleet: fleetSchema.default(fleetSchema.parse({})),
   nodes: z
     .array(nodeSchema)
     .default([])

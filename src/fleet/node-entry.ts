@@ -2,7 +2,7 @@ import type { NodeView } from "../routing/types.js";
 import { type HealthThresholds, HealthTracker } from "./health.js";
 import type { ModelCard } from "./llama-probes.js";
 import { DecayingAverage, DecayingRate } from "./stats.js";
-import type { HealthState, NodeRecord } from "./types.js";
+import type { Admission, HealthState, NodeRecord } from "./types.js";
 
 const LATENCY_HALF_LIFE_MS = 30_000;
 const ERROR_HALF_LIFE_MS = 20_000;
@@ -48,6 +48,12 @@ export class NodeEntry implements NodeView {
   breaker: "closed" | "open" | "half-open" = "closed";
   lastProbeAt: number | undefined;
   lastError: string | undefined;
+  /** Configured nodes are trusted as they are; registered ones start on probation. */
+  admission: Admission;
+  /** Why verification last failed (or what it is waiting for), shown in /admin/nodes. */
+  admissionReason: string | undefined;
+  /** A draining node takes no new requests; the ones it has run to their end. */
+  draining = false;
 
   constructor(
     readonly record: NodeRecord,
@@ -55,6 +61,8 @@ export class NodeEntry implements NodeView {
     private readonly clock: () => number,
   ) {
     this.health = new HealthTracker(thresholds);
+    this.admission = record.registered ? "probation" : "verified";
+    this.admissionReason = record.registered ? "awaiting verification" : undefined;
     this.servedModels = record.declaredModels ?? [];
     this.capacity = { slotsTotal: record.declaredSlots, slotsBusy: undefined, deferred: undefined };
   }
@@ -104,6 +112,20 @@ export class NodeEntry implements NodeView {
   }
   get errorRate(): number {
     return this.errors.valueAt(this.clock());
+  }
+
+  /** Routable, health aside: verified and not draining. */
+  get admitted(): boolean {
+    return this.admission === "verified" && !this.draining;
+  }
+
+  /**
+   * Whether health probes should reach this node. A registered node's agent reports its load with
+   * each heartbeat, so a healthy one is not probed: at fleet scale, replicas check only what they
+   * need to trust (a node that failed requests, until it answers again).
+   */
+  get probed(): boolean {
+    return !this.record.registered || (this.admission === "verified" && this.state !== "healthy");
   }
 
   setModels(models: readonly string[], cards: readonly ModelCard[] = []): void {

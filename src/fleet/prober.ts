@@ -20,6 +20,8 @@ export interface ProbeResponse {
 /** How probes reach a node; the upstream module implements it over its connection pools. */
 export interface ProbeTransport {
   get(node: NodeRecord, path: string, timeoutMs: number): Promise<ProbeResponse>;
+  /** A JSON POST, for the verification canary. */
+  post(node: NodeRecord, path: string, body: string, timeoutMs: number): Promise<ProbeResponse>;
 }
 
 export interface ProberOptions {
@@ -65,7 +67,12 @@ export class Prober {
 
   async probeAll(): Promise<void> {
     this.round += 1;
-    await Promise.all(this.registry.all().map((entry) => this.probe(entry)));
+    await Promise.all(
+      this.registry
+        .all()
+        .filter((entry) => entry.probed)
+        .map((entry) => this.probe(entry)),
+    );
   }
 
   private async probe(entry: NodeEntry): Promise<void> {

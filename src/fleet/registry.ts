@@ -41,12 +41,24 @@ export class FleetRegistry {
     for (const record of records) this.add(record);
   }
 
-  private add(record: NodeRecord): NodeEntry {
+  add(record: NodeRecord): NodeEntry {
     if (this.entries.has(record.id)) throw new Error(`node '${record.id}' is already registered`);
     const entry = new NodeEntry(record, this.options.thresholds, this.options.clock);
     this.entries.set(record.id, entry);
     this.healthyCache = undefined;
     return entry;
+  }
+
+  /** A registered node left: no new request goes to it; calls already on it hold their entry and finish. */
+  remove(id: string): boolean {
+    const removed = this.entries.delete(id);
+    if (removed) this.healthyCache = undefined;
+    return removed;
+  }
+
+  /** Admission or draining changed: routing's list is rebuilt. */
+  admissionChanged(): void {
+    this.healthyCache = undefined;
   }
 
   get(id: string): NodeEntry | undefined {
@@ -58,7 +70,9 @@ export class FleetRegistry {
   }
 
   healthy(): readonly NodeEntry[] {
-    this.healthyCache ??= this.all().filter((entry) => entry.state === "healthy" && entry.breaker !== "open");
+    this.healthyCache ??= this.all().filter(
+      (entry) => entry.state === "healthy" && entry.breaker !== "open" && entry.admitted,
+    );
     return this.healthyCache;
   }
 

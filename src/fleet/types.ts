@@ -10,6 +10,14 @@ export interface NodeRecord {
   /** Models declared in config; when undefined they are read from the node's /v1/models. */
   readonly declaredModels: readonly string[] | undefined;
   readonly declaredSlots: number | undefined;
+  /** Joined through the registration API: verified before traffic, kept alive by heartbeats. */
+  readonly registered?: boolean | undefined;
 }
+
+/**
+ * Whether a node may take traffic at all, apart from its health: a registered node is on
+ * `probation` until verified, and `rejected` (with the reason) when verification failed.
+ */
+export type Admission = "probation" | "verified" | "rejected";
 
 export type HealthState = "unknown" | "loading" | "healthy" | "unhealthy";

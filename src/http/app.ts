@@ -8,6 +8,7 @@ import type { Logger } from "../telemetry/index.js";
 import { type AdminDeps, adminRoutes } from "./admin-routes.js";
 import { dashboardRoutes } from "./dashboard-routes.js";
 import { replyForError } from "./error-reply.js";
+import { type FleetRouteDeps, fleetRoutes } from "./fleet-routes.js";
 import { requestContext } from "./incoming.js";
 import { type MetricsDeps, metricsRoute } from "./metrics-route.js";
 import { toResponse } from "./render.js";
@@ -21,6 +22,8 @@ export interface AppDeps {
   readonly admin: AdminDeps | undefined;
   /** `GET /metrics`, when metrics are on. */
   readonly metrics?: MetricsDeps | undefined;
+  /** The registration API for nodes that join at run time; on the main port, where nodes reach it. */
+  readonly fleet?: FleetRouteDeps | undefined;
 }
 
 type Listing = { readonly kind: "models" } | { readonly kind: "model"; readonly modelId: string };
@@ -58,6 +61,7 @@ export function createApp(deps: AppDeps): Hono<RequestIdEnv> {
   });
   if (deps.admin) adminSurface(app, deps.admin);
   if (deps.metrics) metricsRoute(app, deps.metrics);
+  if (deps.fleet) fleetRoutes(app, deps.fleet);
   wrongMethods(app);
   return withErrorReplies(app, deps.log);
 }

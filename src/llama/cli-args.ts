@@ -34,7 +34,13 @@ cleanly on SIGINT/SIGTERM.
   --embeddings       enable /v1/embeddings
   --cuda | --cpu     backend of the llama-server build (default: CUDA only with nvcc and a GPU)
   --no-wait          do not wait for /health before reporting the node as started
-  --ready-timeout S  seconds to wait for /health (default 120)`;
+  --ready-timeout S  seconds to wait for /health (default 120)
+
+Joining a gateway's fleet (runs the node agent beside llama-server; see 'fleetgate agent --help'):
+  --join URL         the gateway to register with (needs --token)
+  --token T          an enrollment token of the gateway
+  --id ID            node id (default the host name); --region CODE or --lat/--lon; --models A,B
+  --public-url URL   where the gateway reaches this node (bind with --host 0.0.0.0)`;
 
 /** Zod issues point at the flag that carried the value, so errors can name it as the user typed it. */
 function parseFlags<T extends z.ZodType>(schema: T, values: Record<string, unknown>): z.infer<T> {
@@ -46,7 +52,22 @@ function parseFlags<T extends z.ZodType>(schema: T, values: Record<string, unkno
   throw new CliUsageError(msg);
 }
 
-function parseRaw<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
+/** The agent's flags as parseArgs options; `fleetgate node --join` takes the same ones. */
+export const AGENT_FLAGS = {
+  gateway: { type: "string" },
+  join: { type: "string" },
+  token: { type: "string" },
+  llama: { type: "string" },
+  id: { type: "string" },
+  region: { type: "string" },
+  lat: { type: "string" },
+  lon: { type: "string" },
+  "public-url": { type: "string" },
+  models: { type: "string" },
+  "drain-timeout": { type: "string" },
+} as const;
+
+export function parseRaw<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
@@ -118,6 +139,8 @@ export interface NodeCommand {
   wait: boolean;
   readyTimeoutSeconds: number;
   extraArgs: string[];
+  /** With --join: the agent's flags, to register this node with a gateway. */
+  join?: Partial<Record<keyof typeof AGENT_FLAGS, string>>;
 }
 
 const nodeSchema = z.object({
@@ -155,13 +178,31 @@ export function parseNodeArgs(argv: string[]): NodeCommand | { help: true } {
     cpu: bool,
     "no-wait": bool,
     "ready-timeout": str,
+    ...AGENT_FLAGS,
   });
   if (values.help) return { help: true };
   if (positionals.length > 0) {
     throw new CliUsageError(`unexpected argument: ${positionals[0]} (llama-server flags go after --)`);
   }
-  const { cuda, cpu, help: _help, ...rest } = values;
-  const f = parseFlags(nodeSchema, rest);
+  const { cuda, cpu, help: _help, gateway, join, token, llama, id, region, lat, lon, ...rest } = values;
+  const { "public-url": publicUrl, models, "drain-timeout": drainTimeout, ...own2 } = rest;
+  const agentFlags = {
+    gateway,
+    join,
+    token,
+    llama,
+    id,
+    region,
+    lat,
+    lon,
+    "public-url": publicUrl,
+    models,
+    "drain-timeout": drainTimeout,
+  };
+  const anyAgentFlag = Object.values(agentFlags).some((value) => value !== undefined);
+  if (anyAgentFlag && join === undefined)
+    throw new CliUsageError("--token, --id, --region... go with --join URL");
+  const f = parseFlags(nodeSchema, own2);
   return {
     help: false,
     port: f.port,
@@ -177,5 +218,6 @@ export function parseNodeArgs(argv: string[]): NodeCommand | { help: true } {
     wait: !f["no-wait"],
     readyTimeoutSeconds: f["ready-timeout"],
     extraArgs,
+    ...(join === undefined ? {} : { join: agentFlags }),
   };
 }

@@ -1,12 +1,22 @@
 import { homedir } from "node:os";
+import { NodeAgent } from "./agent.js";
+import { AGENT_USAGE, agentOptions, runAgentUntilSignal } from "./agent-cli.js";
 import { type CudaMode, ensureLlamaServerBinary, type LlamaServerBinary } from "./build.js";
-import { LLAMA_USAGE, NODE_USAGE, parseLlamaArgs, parseNodeArgs } from "./cli-args.js";
+import {
+  AGENT_FLAGS,
+  CliUsageError,
+  LLAMA_USAGE,
+  NODE_USAGE,
+  parseLlamaArgs,
+  parseNodeArgs,
+  parseRaw,
+} from "./cli-args.js";
 import { resolveCacheDir, tinyModelPath } from "./paths.js";
 import { startLlamaServer } from "./server.js";
 import { ensureLlamaSource } from "./source.js";
 import { DEFAULT_TINY_MODEL_SEED, ensureTinyModelFile } from "./tiny-model.js";
 
-export { CliUsageError } from "./cli-args.js";
+export { CliUsageError };
 
 /** Progress goes to stderr so stdout stays clean for what scripts capture (a model path, a URL). */
 const log = (line: string) => process.stderr.write(`fleetgate: ${line}\n`);
@@ -77,6 +87,15 @@ export async function runNodeCommand(argv: string[]): Promise<void> {
   });
   log(`llama-server pid ${server.pid} ${opts.wait ? "ready" : "started"} at ${server.url}`);
   process.stdout.write(`${server.url}\n`);
+  if (opts.join) {
+    // SIGTERM: the agent drains the node and deregisters it, then llama-server stops.
+    const agent = new NodeAgent(agentOptions({ ...opts.join }, process.env, log, { llama: server.url }));
+    await runAgentUntilSignal(agent, async () => {
+      await server.stop();
+      log("llama-server stopped");
+    });
+    return;
+  }
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -101,4 +120,16 @@ export async function runNodeCommand(argv: string[]): Promise<void> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** `fleetgate agent`: the sidecar that joins a running llama-server to a gateway's fleet. */
+export async function runAgentCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseRaw(argv, { help: { type: "boolean", short: "h" }, ...AGENT_FLAGS });
+  if (values.help) {
+    process.stdout.write(`${AGENT_USAGE}\n`);
+    return;
+  }
+  if (positionals.length > 0) throw new CliUsageError(`unexpected argument: ${positionals[0]}`);
+  const { help: _help, ...flags } = values;
+  await runAgentUntilSignal(new NodeAgent(agentOptions(flags, process.env, log)));
 }

@@ -173,7 +173,13 @@ export function classifyTransportError(nodeId: string, err: unknown, signal?: Ab
     return new NodeFault(nodeId, errors.upstreamTimeout(nodeId, "response"));
   }
   const code = (err as { code?: string }).code;
-  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || code === "ECONNRESET") {
+  if (
+    code === "ECONNREFUSED" ||
+    code === "ENOTFOUND" ||
+    code === "EHOSTUNREACH" ||
+    code === "ECONNRESET" ||
+    code === "FLEETGATE_BLOCKED_ADDRESS"
+  ) {
     return new NodeFault(nodeId, errors.upstreamUnreachable(nodeId, err));
   }
   return new NodeFault(nodeId, errors.streamInterrupted(nodeId, (err as Error).message ?? String(err)));

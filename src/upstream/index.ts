@@ -1,4 +1,16 @@
 export {
+  type AddressClass,
+  BlockedAddressError,
+  checkNodeUrl,
+  classifyAddress,
+  type GuardPolicy,
+  guardedLookup,
+  type ResolvedAddress,
+  type Resolver,
+  systemResolver,
+  type UrlCheck,
+} from "./address-guard.js";
+export {
   classifyTransportError,
   ERROR_BODY_LIMIT_BYTES,
   fetchWhole,

@@ -1,4 +1,5 @@
 import { Pool } from "undici";
+import { type GuardPolicy, guardedLookup } from "./address-guard.js";
 import { BufferBudget } from "./buffer-budget.js";
 import type { FramingLimits } from "./sse-framer.js";
 
@@ -10,6 +11,12 @@ export interface PoolOptions {
   readonly limits: FramingLimits;
   /** Response bytes all buffered (non-streamed) answers may hold at once. */
   readonly bufferedBytesBudget: number;
+  /**
+   * With a policy, every connection to an origin not in `trustedOrigins` (the configured nodes)
+   * resolves its host through the SSRF guard, so a registered node cannot rebind its name.
+   */
+  readonly guard?: GuardPolicy | undefined;
+  readonly trustedOrigins?: ReadonlySet<string> | undefined;
 }
 
 /**
@@ -22,8 +29,11 @@ export class UpstreamPools {
   /** Shared by every call through these pools, so the bound is the gateway's, not a call's. */
   readonly budget: BufferBudget;
 
+  private readonly lookup;
+
   constructor(private readonly options: PoolOptions) {
     this.budget = new BufferBudget(options.bufferedBytesBudget);
+    this.lookup = options.guard && guardedLookup(options.guard);
   }
 
   get limits(): FramingLimits {
@@ -41,10 +51,24 @@ export class UpstreamPools {
         // Timeouts are enforced per request by the caller, which knows the phase (first token vs idle).
         headersTimeout: 0,
         bodyTimeout: 0,
+        ...(this.lookup && !this.options.trustedOrigins?.has(origin)
+          ? { connect: { lookup: this.lookup } }
+          : {}),
       });
       this.pools.set(origin, pool);
     }
     return pool;
+  }
+
+  /**
+   * A node left the fleet: its pool goes once the requests on it have finished (close() lets them),
+   * so a fleet whose nodes come and go does not keep a pool per departed node.
+   */
+  release(origin: string): void {
+    const pool = this.pools.get(origin);
+    if (!pool) return;
+    this.pools.delete(origin);
+    void pool.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {
