@@ -1,5 +1,4 @@
-import { KeyRing, Quotas, TokenCounter, UsageLedger } from "./accounting/index.js";
-import { type CacheEvents, PromptCache } from "./cache/index.js";
+import { promptCache, setUpAccounting } from "./call-services.js";
 import type { GatewayConfig } from "./config/index.js";
 import { FleetView } from "./dashboard/index.js";
 import { FleetRegistry, type NodeRecord, Prober } from "./fleet/index.js";
@@ -18,7 +17,7 @@ import { openFleet } from "./open-fleet.js";
 import { AdmissionQueue, NodeBreakers, RetryBudget } from "./resilience/index.js";
 import { createRoutingPolicy } from "./routing/index.js";
 import { createStore, observeStoreErrors, type StateStore } from "./store/index.js";
-import { type EnvVars, type GatewayMetrics, type Logger, startTelemetry } from "./telemetry/index.js";
+import { type EnvVars, type Logger, startTelemetry } from "./telemetry/index.js";
 import { createProbeTransport, type Resolver, systemResolver, UpstreamPools } from "./upstream/index.js";
 
 const FINAL_WRITE_MS = 200;
@@ -110,38 +109,7 @@ export async function startGateway(
     ? observeStoreErrors(plainStore, (operation) => metrics.storeError(operation))
     : plainStore;
   const open = openFleet(config, { store, registry, transport, guard, log, pools });
-  const keys = new KeyRing({
-    configured: config.auth.keys,
-    store,
-    cacheMs: config.auth.key_cache_ms,
-    onStoreError: {
-      decision: config.quotas.on_store_error,
-      fellBack: () => metrics?.quotaFallback("authenticate", config.quotas.on_store_error),
-    },
-  });
-  const enforced = await authEnforced(config, keys, log);
-  const counter = new TokenCounter();
-  // Loading the encoding blocks for a few hundred ms: at startup, not on the first limited request.
-  if (enforced || Object.keys(config.quotas.tenants).length > 0) counter.warm();
-  const ledger = new UsageLedger(store, config.quotas.ledger_retention_days * 86_400_000);
-  const quotas = new Quotas(
-    store,
-    ledger,
-    {
-      onStoreError: config.quotas.on_store_error,
-      defaultMaxTokens: config.quotas.default_max_tokens,
-      tenants: config.quotas.tenants,
-      chargeCacheHits: config.quotas.charge_cache_hits,
-      // A replica that dies mid-call cannot release its slot: it lapses once no call could still run.
-      slotTtlMs: config.server.request_timeout_ms + 5_000,
-      settleBatchMs: 100,
-    },
-    {
-      warn: (message, fields) => log.warn(message, fields),
-      onFallback: (operation, decision) => metrics?.quotaFallback(operation, decision),
-      onRefused: (limit) => metrics?.quotaRefused(limit),
-    },
-  );
+  const { keys, enforced, counter, ledger, quotas } = await setUpAccounting(config, store, metrics, log);
   const tuning = config.routing.latency;
   const gateway = new Gateway({
     registry,
@@ -266,50 +234,6 @@ export async function startGateway(
       await telemetry.shutdown();
     },
   };
-}
-
-/**
- * Whether API calls need a key: with keys in the config, or `auth.required`. Required with nothing
- * to authenticate against (no configured key, none in the store, no admin token to issue one) is a
- * gateway nobody could use, so it refuses to start.
- */
-async function authEnforced(config: GatewayConfig, keys: KeyRing, log: Logger): Promise<boolean> {
-  if (config.auth.keys.length > 0) return true;
-  if (!config.auth.required) {
-    log.warn("no API keys configured: the gateway is open to anyone (set auth.keys or auth.required)");
-    return false;
-  }
-  if (!(await keys.any()) && !config.admin.token) {
-    throw new Error(
-      "auth.required is true but no key exists: configure auth.keys, or an admin token to issue keys with POST /admin/keys",
-    );
-  }
-  return true;
-}
-
-/** The prompt cache over the shared store, counting its fills and fallbacks; none when `cache.mode` is off. */
-function promptCache(
-  { cache }: GatewayConfig,
-  store: StateStore,
-  metrics: GatewayMetrics | undefined,
-): PromptCache | undefined {
-  if (cache.mode === "off") return undefined;
-  const events: CacheEvents = {
-    fill: () => metrics?.cacheFill(),
-    storeFallback: () => metrics?.cacheStoreFallback(),
-  };
-  return new PromptCache(
-    store,
-    {
-      mode: cache.mode,
-      ttlMs: cache.ttl_ms,
-      maxEntryBytes: cache.max_entry_bytes,
-      memoryBytes: cache.memory_bytes,
-      singleFlightWaitMs: cache.single_flight_wait_ms,
-      storeRetryMs: cache.store_retry_ms,
-    },
-    events,
-  );
 }
 
 /** The admin API on its own address (e.g. loopback only), apart from the public port. */
