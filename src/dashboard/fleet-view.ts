@@ -59,7 +59,9 @@ export class FleetView {
     const now = this.now();
     const second = Math.floor(now / 1000);
     const failed = failedByGateway(outcome);
-    const tokens = outcome.usage?.completionTokens ?? 0;
+    // A prompt cache hit made no node work: its stored usage is not the fleet's throughput.
+    const used = outcome.cache === "hit" ? undefined : outcome.usage;
+    const tokens = used?.completionTokens ?? 0;
     this.requestsTotal += 1;
     this.fleet.add(second, "requests");
     if (failed) this.fleet.add(second, "failed");
@@ -84,7 +86,7 @@ export class FleetView {
     const usage = {
       requests: 1,
       errors: outcome.errorCode === undefined ? 0 : 1,
-      promptTokens: outcome.usage?.promptTokens ?? 0,
+      promptTokens: used?.promptTokens ?? 0,
       completionTokens: tokens,
     };
     this.keys.add(outcome.keyId ?? "(no key)", usage);
