@@ -90,6 +90,17 @@ describe("FleetView", () => {
     expect(series.ttft_ms[0]).toBeNull();
   });
 
+  it("counts a prompt cache hit as a request that cost the fleet no tokens", () => {
+    const { view, advance } = setup();
+    view.observe(outcome());
+    view.observe(outcome({ attempts: [], servedBy: undefined, cache: "hit" }));
+    advance(1000);
+    const { summary, usage } = view.snapshot();
+    expect(summary.requests_total).toBe(2);
+    expect(summary.tokens_per_s).toBeCloseTo(30 / 60);
+    expect(usage.tenants[0]).toMatchObject({ requests: 2, completion_tokens: 30 });
+  });
+
   it("shows a failover as a recovered error and counts it against the failed node only", () => {
     const { view, advance } = setup();
     view.observe(outcome({ attempts: [failed("a"), served("b")] }));
