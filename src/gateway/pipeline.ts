@@ -72,7 +72,7 @@ export class Gateway {
     this.settlement = new Settlement(deps.log);
     this.settlement.subscribe("node-statistics", nodeStatistics(deps.registry));
     this.settlement.subscribe("hedge-delays", hedgeDelays(this.ttft));
-    if (deps.affinity) this.settlement.subscribe("affinity", affinityMemory(deps.affinity));
+    if (deps.affinity) this.settlement.subscribe("affinity", affinityMemory(deps.affinity, deps.registry));
     this.env = {
       pools: deps.pools,
       breakers: deps.breakers,
