@@ -114,7 +114,7 @@ describe("latency policy", () => {
       }
     });
 
-    it("keeps the bonus within (1+ε)× the mean load and loses it above, once its slots are full", () => {
+    it("loses the bonus on one-slot nodes once a request queues and its load is over (1+ε)× the mean", () => {
       const policy = createLatencyPolicy(createRandom(5), noExplore);
       const loaded = (affinityLoad: number) => [
         node("n0", { inFlight: 1, slotsTotal: 1 }),
