@@ -35,7 +35,7 @@ export function serviceMsOf(node: NodeView, options: LatencyPolicyOptions): numb
  * as it ages instead of keeping a node that has just freed its slots looking full for a whole interval.
  */
 export function freshOccupancy(node: NodeView, now: number, options: LatencyPolicyOptions): number {
-  if (node.probedAt === undefined) return occupancy(node);
+  if (node.probedAt === undefined || node.foreignLoad === 0) return occupancy(node);
   const age = Math.max(0, now - node.probedAt);
   return occupancy(node, Math.exp(-age / serviceMsOf(node, options)));
 }
