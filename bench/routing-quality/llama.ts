@@ -29,7 +29,7 @@ export const LLAMA_SCALE: WorkloadScale = {
   turns: [7, 8],
   maxTokens: 16,
   thinkMs: [20, 60, 300],
-  ownContextWords: [650, 800],
+  ownContextWords: [400, 480],
   lanes: 8,
   ttftTimeoutMs: 20_000,
 };

@@ -28,12 +28,12 @@ export const TINY_MODEL_SHAPE: Readonly<TinyModelShape> = Object.freeze({
 /**
  * Big enough that prefill costs what a routing benchmark needs to see: a cold prefill of about 1,000
  * tokens takes 200-400 ms on one quiet CPU core (measured with llama-server's `timings.prompt_ms`, see
- * the README's routing section), while decode stays a few ms per token. Still random noise, ~80 MB.
+ * the README's routing section), while decode stays a few ms per token. Still random noise, ~72 MB.
  */
 export const BENCH_MODEL_SHAPE: Readonly<TinyModelShape> = Object.freeze({
   contextLength: 8192,
   embedding: 256,
-  blocks: 4,
+  blocks: 3,
   feedForward: 768,
   heads: 4,
   headsKv: 4,

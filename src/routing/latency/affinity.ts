@@ -1,5 +1,5 @@
 import { fnv1a32, mix32 } from "../hash.js";
-import { slotsOf } from "../load.js";
+import { occupancy, slotsOf } from "../load.js";
 import type { NodeView, RequestFeatures } from "../types.js";
 import { type FleetStats, idHashesOf } from "./fleet-stats.js";
 import type { LatencyPolicyOptions } from "./options.js";
@@ -59,6 +59,7 @@ export function isHotspot(
   options: LatencyPolicyOptions,
 ): boolean {
   const slots = slotsOf(node, options.defaultSlots);
+  if (occupancy(node) - slots < options.hotspotQueuePerSlot * slots) return false;
   const load = freshOccupancy(node, now, options);
   if (load - slots < options.hotspotQueuePerSlot * slots) return false;
   const meanPerSlot = (stats.totalOccupancy + 1) / stats.totalSlots;

@@ -82,6 +82,8 @@ function networkMs(node: NodeView, request: Prediction, options: LatencyPolicyOp
  */
 export function waitMs(node: NodeView, now: number, options: LatencyPolicyOptions): number {
   const slots = slotsOf(node, options.defaultSlots);
+  // The reading before ageing is an upper bound: when even it leaves a slot free, skip the decay.
+  if (occupancy(node) + 1 <= slots) return 0;
   const ahead = freshOccupancy(node, now, options) + 1 - slots;
   if (ahead <= 0) return 0;
   return (ahead / slots) * serviceMsOf(node, options);
