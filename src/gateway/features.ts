@@ -73,15 +73,16 @@ export function requestFeatures(request: ProxiedRequest, context: FeatureContext
 
 /**
  * What the remembered node can be expected to hold: the messages of the longest prefix it served. With
- * nothing remembered, nothing: no node is known to hold the prompt, and a guess (say, where its system
- * prompt hashes to) would pull requests onto a node that may never have served it, again and again if
- * its answers fail. The first node to serve a system prompt is remembered under it, and the next
- * conversation opening with it finds that node.
+ * nothing remembered, only a system prompt others may have sent, credited where it hashes to
+ * (rendezvous), which spreads system prompts over the fleet; a prompt never seen before earns no
+ * bonus, which would only pull fresh requests onto slower nodes.
  */
 function expectedCached(request: ProxiedRequest, recalled: Recollection | undefined): number | undefined {
-  if (!recalled) return 0;
-  if (request.kind !== "chat") return undefined;
-  return estimateChatTokens(request.body.messages.slice(0, recalled.messages));
+  if (request.kind !== "chat") return recalled ? undefined : 0;
+  const messages = request.body.messages;
+  if (recalled) return estimateChatTokens(messages.slice(0, recalled.messages));
+  const leading = leadingInstructions(request);
+  return leading === 0 || leading === messages.length ? 0 : estimateChatTokens(messages.slice(0, leading));
 }
 
 /** Whether the match reaches past the shared instructions into this conversation's own messages. */

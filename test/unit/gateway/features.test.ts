@@ -13,9 +13,9 @@ describe("what routing is told to expect in the affinity node's cache", () => {
     expect(requestFeatures(request, context).expectedCachedTokens).toBe(0);
   });
 
-  it("nothing for a new conversation under a system prompt no node is known to have served", () => {
+  it("the system prompt for a new conversation under one", () => {
     const request = chat({ model: "m", messages: [system, { role: "user", content: "Plan a trip." }] });
-    expect(requestFeatures(request, context).expectedCachedTokens).toBe(0);
+    expect(requestFeatures(request, context).expectedCachedTokens).toBe(estimateChatTokens([system]));
   });
 
   it("the messages of the longest prefix the remembered node served, as its own conversation", () => {
