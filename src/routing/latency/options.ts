@@ -19,6 +19,8 @@ export interface LatencyPolicyOptions {
    * host-memory prompt cache, and the conversation may not come back, hence a share).
    */
   readonly evictionWeight: number;
+  /** How much slower a prefill runs on a node whose slots are all busy than on an idle one (× 1 + this). */
+  readonly slotContention: number;
   /**
    * Nodes predicted within this many milliseconds of the best are near-equals, picked between by power of
    * two choices. Absolute, not relative: the decode term is shared by all nodes and would make any ratio
@@ -54,6 +56,7 @@ export const DEFAULT_LATENCY_OPTIONS: LatencyPolicyOptions = Object.freeze({
   affinityLoadEpsilon: 0.25,
   hotspotQueuePerSlot: 1,
   evictionWeight: 0.5,
+  slotContention: 1,
   nearEqualMs: 10,
   streamDecodeWeight: 0.2,
   blockingDecodeWeight: 1,

@@ -55,7 +55,8 @@ export function predictMs(
 ): number {
   const interTokenMs = node.interTokenMs ?? options.defaultInterTokenMs;
   const perToken = msPerPrefillToken(node, options);
-  const prefillMs = Math.max(0, request.promptTokens - placement.cachedTokens) * perToken;
+  const prefillMs =
+    Math.max(0, request.promptTokens - placement.cachedTokens) * perToken * sharing(node, now, options);
   const decodeWeight = request.stream ? options.streamDecodeWeight : options.blockingDecodeWeight;
   return (
     networkMs(node, request, options) +
@@ -65,6 +66,18 @@ export function predictMs(
     request.maxTokens * interTokenMs * decodeWeight +
     node.errorRate * options.errorPenaltyMs
   );
+}
+
+/**
+ * A llama-server runs all its slots in one batch on one compute budget, so a prefill beside busy slots
+ * runs slower than on an idle node: its time grows by `slotContention` × the share of slots in use.
+ * Without this, every node with a free slot would look the same, and new conversations would pile
+ * onto whichever node their system prompt last went to.
+ */
+function sharing(node: NodeView, now: number, options: LatencyPolicyOptions): number {
+  if (options.slotContention === 0 || occupancy(node) === 0) return 1;
+  const slots = slotsOf(node, options.defaultSlots);
+  return 1 + options.slotContention * Math.min(1, freshOccupancy(node, now, options) / slots);
 }
 
 function networkMs(node: NodeView, request: Prediction, options: LatencyPolicyOptions): number {

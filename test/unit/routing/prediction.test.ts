@@ -82,6 +82,18 @@ describe("fresh occupancy", () => {
   });
 });
 
+describe("slots sharing a node's compute", () => {
+  it("sends a new conversation to the node running fewer requests, though both have free slots", () => {
+    const opening = request({ promptTokens: 1000 });
+    const busier = node("busier", { inFlight: 3, rttMs: 5 });
+    const quieter = node("quieter", { inFlight: 1, rttMs: 5 });
+    expect(rank([busier, quieter], opening).ranked[0]?.id).toBe("quieter");
+    expect(rank([busier, quieter], opening, { ...noExplore, slotContention: 0 }).reason).toBe(
+      LATENCY_REASONS.p2c,
+    );
+  });
+});
+
 describe("eviction cost", () => {
   const opening = request({ promptTokens: 2000 });
 
