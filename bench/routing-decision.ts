@@ -47,6 +47,11 @@ function buildFleet(size: number, seed: number): NodeView[] {
       prefillTokensPerSec: measured ? 500 + random() * 4000 : undefined,
       rttMs: measured ? 2 + random() * 200 : undefined,
       errorRate: random() > 0.97 ? random() * 0.3 : 0,
+      // Another gateway's load seen by a probe up to a second before the decision.
+      foreignLoad: random() > 0.5 ? Math.floor(random() * 3) : 0,
+      probedAt: -random() * 1000,
+      serviceMs: measured ? 300 + random() * 3000 : undefined,
+      heldConversations: Math.floor(random() * (slotsTotal + 2)),
     };
   });
 }
@@ -70,6 +75,8 @@ function buildRequests(fleet: readonly NodeView[], count: number, seed: number):
       stream: random() > 0.2,
       prefixKey,
       rememberedNode: remembered,
+      rememberedConversation: remembered !== undefined && random() > 0.3,
+      expectedCachedTokens: remembered === undefined ? 0 : Math.floor(random() * 2000),
       origin: { lat: 48.86, lon: 2.35 },
       allowedRegions: undefined,
     };

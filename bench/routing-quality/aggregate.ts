@@ -38,6 +38,8 @@ export function medianMetrics(runs: readonly CellMetrics[], ttftTimeoutMs: numbe
       p95: ttftP95 >= ttftTimeoutMs,
       p99: ttftP99 >= ttftTimeoutMs,
     },
+    ttftMean: of((m) => m.ttftMean),
+    meanInFlight: of((m) => m.meanInFlight),
     e2eP50: orNull((m) => m.e2eP50),
     e2eP99: orNull((m) => m.e2eP99),
     requestsPerSec: of((m) => m.requestsPerSec),

@@ -10,12 +10,11 @@ export interface RequestRecord extends ChatOutcome {
   readonly duringSlowdown: boolean;
 }
 
-export const TTFT_TIMEOUT_MS = 1000;
-
 interface Clock {
   /** Milliseconds since the measured window started (negative during warm-up). */
   now(): number;
   slowSince: number | undefined;
+  readonly ttftTimeoutMs: number;
 }
 
 /** Sleeps until `atMs` on the run's clock; late timers simply send at once. */
@@ -27,7 +26,7 @@ async function until(clock: Clock, atMs: number): Promise<void> {
 async function send(fleet: BenchFleet, clock: Clock, arrival: Arrival, records: RequestRecord[] | undefined) {
   const sentAtMs = clock.now();
   const duringSlowdown = clock.slowSince !== undefined && sentAtMs >= clock.slowSince;
-  const outcome = await streamChat(fleet.baseUrl, arrival.request, TTFT_TIMEOUT_MS);
+  const outcome = await streamChat(fleet.baseUrl, arrival.request, clock.ttftTimeoutMs);
   records?.push({ ...outcome, sentAtMs, duringSlowdown });
   return outcome;
 }
@@ -61,12 +60,33 @@ async function runConversation(
   await until(clock, conversation.startMs);
   const exchanges: ChatMessage[] = [];
   for (const turn of conversation.turns) {
-    const messages = history(conversation.system, exchanges, turn.user);
+    const opening = exchanges.length === 0 && conversation.context !== undefined;
+    const user = opening ? `${conversation.context}\n\n${turn.user}` : turn.user;
+    const messages = history(conversation.system, exchanges, user);
     const outcome = await send(fleet, clock, { atMs: clock.now(), request: { ...shape, messages } }, records);
     if (outcome.ok)
-      exchanges.push({ role: "user", content: turn.user }, { role: "assistant", content: outcome.text });
+      exchanges.push({ role: "user", content: user }, { role: "assistant", content: outcome.text });
     await sleep(turn.thinkMs);
   }
+}
+
+/** One user at a time per lane: a lane's conversations run one after another. */
+async function runLanes(
+  fleet: BenchFleet,
+  clock: Clock,
+  conversations: readonly Conversation[],
+  shape: { readonly model: string; readonly maxTokens: number },
+  records: RequestRecord[],
+): Promise<void> {
+  const lanes = new Map<number, Conversation[]>();
+  for (const conversation of conversations) {
+    lanes.set(conversation.lane, [...(lanes.get(conversation.lane) ?? []), conversation]);
+  }
+  await Promise.all(
+    [...lanes.values()].map(async (lane) => {
+      for (const conversation of lane) await runConversation(fleet, clock, conversation, shape, records);
+    }),
+  );
 }
 
 async function scheduleSlowdown(fleet: BenchFleet, clock: Clock, plan: WorkloadPlan): Promise<void> {
@@ -83,9 +103,10 @@ export async function drive(
   warmup: readonly Arrival[],
   warmupMs: number,
   model: string,
+  ttftTimeoutMs: number,
 ): Promise<RequestRecord[]> {
   const origin = performance.now() + warmupMs;
-  const clock: Clock = { now: () => performance.now() - origin, slowSince: undefined };
+  const clock: Clock = { now: () => performance.now() - origin, slowSince: undefined, ttftTimeoutMs };
   const withModel = (arrival: Arrival): Arrival => ({ ...arrival, request: { ...arrival.request, model } });
   const warming = runArrivals(
     fleet,
@@ -98,9 +119,7 @@ export async function drive(
     warming,
     scheduleSlowdown(fleet, clock, plan),
     runArrivals(fleet, clock, plan.arrivals.map(withModel), records),
-    ...plan.conversations.map((c) =>
-      runConversation(fleet, clock, c, { model, maxTokens: plan.maxTokens }, records),
-    ),
+    runLanes(fleet, clock, plan.conversations, { model, maxTokens: plan.maxTokens }, records),
   ]);
   return records;
 }

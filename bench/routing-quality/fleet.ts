@@ -38,13 +38,14 @@ const RESILIENCE = { ttft_timeout_ms: 900, hedging: true };
 export async function startGatewayFor(
   strategy: RoutingStrategy,
   targets: readonly NodeTarget[],
+  resilience: { ttft_timeout_ms: number; hedging: boolean } = RESILIENCE,
 ): Promise<RunningGateway> {
   const config = buildConfig({
     server: { host: "127.0.0.1", port: 0, keepalive_interval_ms: KEEPALIVE_MS },
     location: { region: GATEWAY_REGION },
     health: HEALTH,
     routing: { strategy },
-    resilience: RESILIENCE,
+    resilience,
     nodes: targets.map((t) => ({ id: t.id, url: t.url, region: t.region })),
   });
   return startGateway(config, silentLogger);

@@ -5,22 +5,37 @@ import type { WorkloadScale } from "./workloads.js";
 
 const NODES = 3;
 const SLOTS = 4;
+export const LLAMA_FLEET_SLOTS = NODES * SLOTS;
 /** llama-server splits its context between slots; each needs room for a whole conversation. */
 const CTX_PER_SLOT = 4096;
 /** Real nodes on loopback: the regions only give the gateway its distance prior. */
 const REGIONS = ["fra", "ams", "waw"];
 
-/** Smaller than the sim's: three one-thread CPU nodes share two cores with the client and gateway. */
+/**
+ * Contended (issue 17): 8 lanes of users, two thirds of the fleet's 12 slots, each with two
+ * conversations in turn; every conversation opens with a document of its own (~1,000 tokens, a cold
+ * prefill of 200-400 ms on a quiet core with the bench model) under one of two short system prompts,
+ * and asks 7-8 questions with little pause. 16 conversations × 7-8 turns ≥ 100 requests per run. The
+ * timeout is generous because three one-thread nodes share two loaded cores with the client and gateway:
+ * what is compared is time to first token, not whether it fits a budget.
+ */
 export const LLAMA_SCALE: WorkloadScale = {
   ratePerSec: 4,
   durationMs: 8000,
-  conversations: 12,
-  conversationWindowMs: 5000,
-  systemPrompts: 3,
-  systemPromptWords: [300, 450],
-  turns: [3, 4],
+  conversations: 16,
+  conversationWindowMs: 1500,
+  systemPrompts: 2,
+  systemPromptWords: [30, 50],
+  turns: [7, 8],
   maxTokens: 16,
+  thinkMs: [20, 60, 300],
+  ownContextWords: [400, 480],
+  lanes: 8,
+  ttftTimeoutMs: 20_000,
 };
+
+/** Routing alone is measured: no hedge doubles a prefill, and a node's first token may take its time. */
+const LLAMA_RESILIENCE = { ttft_timeout_ms: 19_000, hedging: false };
 
 type Harness = typeof import("../../test/e2e/llama-harness.js");
 
@@ -48,11 +63,15 @@ export async function startLlamaBench(log: (line: string) => void): Promise<Llam
   log("building or finding llama-server and the tiny model (the first build takes minutes)…");
   try {
     await harness.ensureLlamaServerBinary();
-    await harness.ensureTinyModel();
+    await harness.ensureTinyModel(undefined, "bench");
   } catch (err) {
     throw new Error(`--llama could not prepare llama-server or the tiny model: ${(err as Error).message}`);
   }
-  const fleet = await harness.startLlamaFleet(NODES, { slots: SLOTS, ctxSize: SLOTS * CTX_PER_SLOT });
+  const fleet = await harness.startLlamaFleet(NODES, {
+    slots: SLOTS,
+    ctxSize: SLOTS * CTX_PER_SLOT,
+    model: await harness.ensureTinyModel(undefined, "bench"),
+  });
   const targets: NodeTarget[] = fleet.nodes.map((node, i) => ({
     id: `llama-${REGIONS[i]}`,
     url: node.url,
@@ -64,7 +83,7 @@ export async function startLlamaBench(log: (line: string) => void): Promise<Llam
     async startFleet(policy) {
       if (!first) await Promise.all(fleet.nodes.map((node) => node.restart()));
       first = false;
-      const gateway = await startGatewayFor(policy, targets);
+      const gateway = await startGatewayFor(policy, targets, LLAMA_RESILIENCE);
       return {
         baseUrl: gateway.url,
         slowNodeId: undefined,

@@ -7,14 +7,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { ROUTING_STRATEGIES, type RoutingStrategy } from "../../src/routing/index.js";
-import { TTFT_TIMEOUT_MS } from "./driver.js";
 import { MODEL, startSimFleet } from "./fleet.js";
 import { FLEET, GATEWAY_REGION, rttMsOf, SLOW_NODE_ID } from "./fleet-spec.js";
-import { startLlamaBench } from "./llama.js";
+import { LLAMA_FLEET_SLOTS, LLAMA_SCALE, startLlamaBench } from "./llama.js";
 import { type MatrixOptions, runMatrix } from "./matrix.js";
 import { consoleReport, markdownReport } from "./report.js";
 import { ttftChart } from "./svg.js";
-import { evaluateTargets } from "./targets.js";
+import { checksFor, evaluateTargets } from "./targets.js";
 import { SIM_SCALE, SLOWDOWN_MS, WARMUP_MS, type WorkloadId } from "./workloads.js";
 
 const { values: args } = parseArgs({
@@ -60,7 +59,7 @@ try {
     llama
       ? {
           ...base,
-          scale: (await import("./llama.js")).LLAMA_SCALE,
+          scale: LLAMA_SCALE,
           model: llama.model,
           startFleet: llama.startFleet,
         }
@@ -69,12 +68,13 @@ try {
 } finally {
   await llama?.stop();
 }
-const targets = evaluateTargets(results);
-console.log(consoleReport(results, targets));
+const scale = llama ? LLAMA_SCALE : SIM_SCALE;
+const targets = evaluateTargets(results, checksFor(llama ? LLAMA_FLEET_SLOTS : undefined));
+console.log(consoleReport(results, targets, scale.ttftTimeoutMs));
 log(`\n${((performance.now() - started) / 1000).toFixed(0)} s`);
 
 const fleetDescription = llama
-  ? "3 real llama-servers (tiny model, 4 slots, 1 thread each) on loopback"
+  ? "3 real llama-servers (bench-size random model, 4 slots, 1 thread each) on loopback"
   : `${FLEET.length} simulated llama-servers (${FLEET.map((n) => `${n.id}: ${n.slots} slots, ${n.tokensPerSecond} tok/s, ` + `prefill ${n.prefillTokensPerSecond} tok/s, rtt ${rttMsOf(n)} ms`).join("; ")}) behind a gateway in ${GATEWAY_REGION}`;
 const command = `npm run bench:routing${llama ? " -- --llama" : ""}`;
 const name = llama ? "routing-llama" : "routing";
@@ -89,10 +89,10 @@ writeFileSync(
       command,
       seed,
       repeats,
-      ttftTimeoutMs: TTFT_TIMEOUT_MS,
+      ttftTimeoutMs: scale.ttftTimeoutMs,
       warmupMs: WARMUP_MS,
       slowdown: llama ? undefined : { node: SLOW_NODE_ID, addedMs: SLOWDOWN_MS },
-      scale: llama ? (await import("./llama.js")).LLAMA_SCALE : SIM_SCALE,
+      scale,
       fleet: llama ? fleetDescription : FLEET.map((n) => ({ ...n, rttMs: rttMsOf(n) })),
       node: process.version,
       cpu: cpus()[0]?.model,
@@ -107,7 +107,12 @@ writeFileSync(
 );
 writeFileSync(
   new URL(`${name}.md`, dir),
-  markdownReport(results, targets, { command, repeats, fleetDescription }),
+  markdownReport(results, targets, {
+    command,
+    repeats,
+    fleetDescription,
+    ttftTimeoutMs: scale.ttftTimeoutMs,
+  }),
 );
 writeFileSync(
   new URL(`${name}.svg`, dir),

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { RoutingStrategy } from "../../src/routing/index.js";
 import { medianMetrics } from "./aggregate.js";
-import { drive, TTFT_TIMEOUT_MS } from "./driver.js";
+import { drive } from "./driver.js";
 import type { BenchFleet } from "./fleet.js";
 import { type CellMetrics, summarize } from "./metrics.js";
 import {
@@ -53,12 +53,16 @@ export async function runMatrix(options: MatrixOptions): Promise<CellResult[]> {
         lag.enable();
         let records: Awaited<ReturnType<typeof drive>>;
         try {
-          records = await drive(fleet, plan, warmup, WARMUP_MS, options.model);
+          records = await drive(fleet, plan, warmup, WARMUP_MS, options.model, options.scale.ttftTimeoutMs);
         } finally {
           lag.disable();
           await fleet.close();
         }
-        const metrics = summarize(records, TTFT_TIMEOUT_MS, plan.slowdown ? fleet.slowNodeId : undefined);
+        const metrics = summarize(
+          records,
+          options.scale.ttftTimeoutMs,
+          plan.slowdown ? fleet.slowNodeId : undefined,
+        );
         const key = `${policy}/${workload}`;
         const cell = runs.get(key) ?? { metrics: [], lag: [] };
         cell.metrics.push(metrics);
@@ -77,7 +81,7 @@ export async function runMatrix(options: MatrixOptions): Promise<CellResult[]> {
       return {
         policy,
         workload,
-        metrics: medianMetrics(cell.metrics, TTFT_TIMEOUT_MS),
+        metrics: medianMetrics(cell.metrics, options.scale.ttftTimeoutMs),
         runs: cell.metrics,
         eventLoopP99Ms: Math.max(...cell.lag),
       };

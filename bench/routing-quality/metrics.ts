@@ -13,6 +13,10 @@ export interface CellMetrics {
   readonly ttftP95: number;
   readonly ttftP99: number;
   readonly ttftCensored: { readonly p50: boolean; readonly p95: boolean; readonly p99: boolean };
+  /** Mean time to first token, a failed request counting as the timeout. */
+  readonly ttftMean: number;
+  /** Requests in flight on average over the measured span (client's view). */
+  readonly meanInFlight: number;
   /** End to end, over successful requests. */
   readonly e2eP50: number | null;
   readonly e2eP99: number | null;
@@ -63,6 +67,7 @@ export function summarize(
   const reported = ok.filter((r) => r.promptTokens !== undefined && r.cachedTokens !== undefined);
   const promptTotal = reported.reduce((sum, r) => sum + (r.promptTokens ?? 0), 0);
   const slowed = records.filter((r) => r.duringSlowdown);
+  const busyMs = records.reduce((sum, r) => sum + (r.e2eMs ?? ttftTimeoutMs), 0);
   return {
     requests: records.length,
     successRate: ok.length / Math.max(1, records.length),
@@ -74,6 +79,8 @@ export function summarize(
       p95: ttftAt(95) >= ttftTimeoutMs,
       p99: ttftAt(99) >= ttftTimeoutMs,
     },
+    ttftMean: ttfts.reduce((sum, t) => sum + t, 0) / Math.max(1, ttfts.length),
+    meanInFlight: busyMs / (spanSec * 1000),
     e2eP50: percentile(e2es, 50),
     e2eP99: percentile(e2es, 99),
     requestsPerSec: ok.length / spanSec,

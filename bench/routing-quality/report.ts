@@ -9,9 +9,11 @@ const HEADERS = [
   "TTFT p50",
   "TTFT p95",
   "TTFT p99",
+  "TTFT mean",
   "e2e p50",
   "e2e p99",
   "req/s",
+  "in flight",
   "tok/s",
   "cache reuse",
   "slow-node share",
@@ -31,9 +33,11 @@ function row(result: CellResult): string[] {
     ms(m.ttftP50, m.ttftCensored.p50),
     ms(m.ttftP95, m.ttftCensored.p95),
     ms(m.ttftP99, m.ttftCensored.p99),
+    ms(m.ttftMean),
     ms(m.e2eP50),
     ms(m.e2eP99),
     m.requestsPerSec.toFixed(1),
+    m.meanInFlight.toFixed(1),
     m.outputTokensPerSec.toFixed(0),
     pct(m.cacheReuse),
     pct(m.slowNodeShare),
@@ -42,8 +46,8 @@ function row(result: CellResult): string[] {
 }
 
 function targetRow(t: TargetResult): string[] {
-  const isShare = t.id.endsWith("cache") || t.id.endsWith("success");
-  const show = (v: number | null) => (isShare ? pct(v) : ms(v));
+  const show = (v: number | null) =>
+    t.unit === "share" ? pct(v) : t.unit === "count" ? (v === null ? "–" : v.toFixed(1)) : ms(v);
   return [t.description, show(t.value), show(t.bound), t.verdict + (t.note ? ` (${t.note})` : "")];
 }
 
@@ -60,9 +64,13 @@ function markdown(headers: readonly string[], rows: readonly string[][], rightFr
   return [line(headers), line(align), ...rows.map(line)].join("\n");
 }
 
-export function consoleReport(results: readonly CellResult[], targets: readonly TargetResult[]): string {
+export function consoleReport(
+  results: readonly CellResult[],
+  targets: readonly TargetResult[],
+  ttftTimeoutMs: number,
+): string {
   return [
-    "latencies in ms (TTFT ≥ means censored at the 1 s timeout); medians over the runs",
+    `latencies in ms (TTFT ≥ means censored at the ${ttftTimeoutMs / 1000} s timeout); medians over the runs`,
     plain(HEADERS, results.map(row)),
     "",
     "targets for `latency`",
@@ -74,6 +82,7 @@ export interface ReportContext {
   readonly command: string;
   readonly repeats: number;
   readonly fleetDescription: string;
+  readonly ttftTimeoutMs: number;
 }
 
 export function markdownReport(
@@ -85,8 +94,9 @@ export function markdownReport(
     "### Routing quality",
     "",
     `\`${context.command}\` — ${context.fleetDescription}. Medians of ${context.repeats} seeded runs per cell;`,
-    "latencies in ms measured by the client; a request that has no token after 1 s is aborted and fails,",
-    "and counts as ≥1000 ms in the TTFT percentiles. End-to-end percentiles cover successful requests.",
+    `latencies in ms measured by the client; a request that has no token after ${context.ttftTimeoutMs / 1000} s is aborted and fails,`,
+    `and counts as ≥${context.ttftTimeoutMs} ms in the TTFT percentiles and mean. End-to-end percentiles cover successful requests;`,
+    "`in flight` is the mean number of requests open at once.",
     "",
     markdown(HEADERS, results.map(row)),
     "",

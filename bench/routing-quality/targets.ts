@@ -12,15 +12,18 @@ export interface TargetResult {
   readonly value: number | null;
   readonly bound: number | null;
   readonly verdict: Verdict;
+  readonly unit: Unit;
   readonly note?: string | undefined;
 }
+
+export type Unit = "ms" | "share" | "count";
 
 /** Run-to-run noise on a loaded 2-core machine; "no worse" allows this much. */
 const NOISE = 0.1;
 
 type Pick = (m: CellMetrics) => number | null;
 
-interface Check {
+export interface Check {
   readonly id: string;
   readonly description: string;
   readonly workload: WorkloadId;
@@ -32,9 +35,10 @@ interface Check {
     censored?: boolean;
   };
   readonly higherIsBetter?: boolean;
+  readonly unit: Unit;
 }
 
-const CHECKS: readonly Check[] = [
+const SIM_CHECKS: readonly Check[] = [
   {
     id: "b.ttft",
     description: "(b) p95 TTFT ≤ 0.5× round-robin",
@@ -44,6 +48,7 @@ const CHECKS: readonly Check[] = [
       const rr = cell("round-robin", "b");
       return { value: rr ? rr.ttftP95 * 0.5 : null, censored: rr?.ttftCensored.p95 };
     },
+    unit: "ms",
   },
   {
     id: "b.cache",
@@ -52,6 +57,7 @@ const CHECKS: readonly Check[] = [
     metric: (m) => m.cacheReuse,
     bound: () => ({ value: 0.75 }),
     higherIsBetter: true,
+    unit: "share",
   },
   {
     id: "c.success",
@@ -60,6 +66,7 @@ const CHECKS: readonly Check[] = [
     metric: (m) => m.successRate,
     bound: () => ({ value: 0.999 }),
     higherIsBetter: true,
+    unit: "share",
   },
   {
     id: "c.ttft-p99",
@@ -67,6 +74,7 @@ const CHECKS: readonly Check[] = [
     workload: "c",
     metric: (m) => m.ttftP99,
     bound: (cell) => ({ value: (cell("latency", "a")?.ttftP99 ?? Number.NaN) * 1.5 }),
+    unit: "ms",
   },
   {
     id: "c.e2e-p99",
@@ -74,6 +82,7 @@ const CHECKS: readonly Check[] = [
     workload: "c",
     metric: (m) => m.e2eP99,
     bound: (cell) => ({ value: (cell("latency", "a")?.e2eP99 ?? Number.NaN) * 1.5 }),
+    unit: "ms",
   },
   {
     id: "a.ttft",
@@ -81,6 +90,7 @@ const CHECKS: readonly Check[] = [
     workload: "a",
     metric: (m) => m.ttftP95,
     bound: (cell) => ({ value: (cell("least-loaded", "a")?.ttftP95 ?? Number.NaN) * (1 + NOISE) }),
+    unit: "ms",
   },
   {
     id: "a.e2e",
@@ -88,6 +98,7 @@ const CHECKS: readonly Check[] = [
     workload: "a",
     metric: (m) => m.e2eP99,
     bound: (cell) => ({ value: (cell("least-loaded", "a")?.e2eP99 ?? Number.NaN) * (1 + NOISE) }),
+    unit: "ms",
   },
   {
     id: "a.success",
@@ -96,14 +107,73 @@ const CHECKS: readonly Check[] = [
     metric: (m) => m.successRate,
     bound: (cell) => ({ value: cell("least-loaded", "a")?.successRate ?? null }),
     higherIsBetter: true,
+    unit: "share",
   },
 ];
 
+/**
+ * Real llama-servers under contention (issue 17): conversations with long contexts of their own, at
+ * least half the fleet's slots in flight. `slots` is the fleet's total.
+ */
+function llamaChecks(slots: number): Check[] {
+  return [
+    {
+      id: "llama.cache",
+      description: "(b) prompt-cache reuse ≥ 0.75",
+      workload: "b",
+      metric: (m) => m.cacheReuse,
+      bound: () => ({ value: 0.75 }),
+      higherIsBetter: true,
+      unit: "share",
+    },
+    {
+      id: "llama.ttft-mean",
+      description: "(b) mean TTFT ≤ 0.6× round-robin",
+      workload: "b",
+      metric: (m) => m.ttftMean,
+      bound: (cell) => ({ value: (cell("round-robin", "b")?.ttftMean ?? Number.NaN) * 0.6 }),
+      unit: "ms",
+    },
+    {
+      id: "llama.success",
+      description: "(b) no errors",
+      workload: "b",
+      metric: (m) => m.successRate,
+      bound: () => ({ value: 1 }),
+      higherIsBetter: true,
+      unit: "share",
+    },
+    {
+      id: "llama.requests",
+      description: "(b) ≥ 100 requests per run",
+      workload: "b",
+      metric: (m) => m.requests,
+      bound: () => ({ value: 100 }),
+      higherIsBetter: true,
+      unit: "count",
+    },
+    {
+      id: "llama.in-flight",
+      description: `(b) mean requests in flight ≥ half the fleet's ${slots} slots`,
+      workload: "b",
+      metric: (m) => m.meanInFlight,
+      bound: () => ({ value: slots / 2 }),
+      higherIsBetter: true,
+      unit: "count",
+    },
+  ];
+}
+
+/** Which targets a run is held to: the sim's, or (given the fleet's slots) the real-llama ones. */
+export function checksFor(llamaSlots: number | undefined): readonly Check[] {
+  return llamaSlots === undefined ? SIM_CHECKS : llamaChecks(llamaSlots);
+}
+
 /** The issue's targets for the `latency` policy, judged on the median of the runs. */
-export function evaluateTargets(results: readonly CellResult[]): TargetResult[] {
+export function evaluateTargets(results: readonly CellResult[], checks: readonly Check[]): TargetResult[] {
   const cell = (policy: RoutingStrategy, workload: WorkloadId) =>
     results.find((r) => r.policy === policy && r.workload === workload)?.metrics;
-  return CHECKS.flatMap((check): TargetResult[] => {
+  return checks.flatMap((check): TargetResult[] => {
     const own = cell("latency", check.workload);
     if (!own) return [];
     const value = check.metric(own);
@@ -116,12 +186,14 @@ export function evaluateTargets(results: readonly CellResult[]): TargetResult[] 
           value,
           bound: null,
           verdict: "inconclusive" as const,
+          unit: check.unit,
         },
       ];
     }
     const met = check.higherIsBetter ? value >= bound.value : value <= bound.value;
     const verdict: Verdict = met ? "met" : bound.censored ? "inconclusive" : "missed";
     const note = bound.censored ? "bound derived from a percentile censored at the timeout" : undefined;
-    return [{ id: check.id, description: check.description, value, bound: bound.value, verdict, note }];
+    const { id, description, unit } = check;
+    return [{ id, description, value, bound: bound.value, verdict, unit, note }];
   });
 }

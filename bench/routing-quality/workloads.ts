@@ -17,7 +17,11 @@ export interface Arrival {
 
 export interface Conversation {
   readonly startMs: number;
+  /** Conversations of one lane run one after another; each lane is one user at a time. */
+  readonly lane: number;
   readonly system: string;
+  /** A document of the conversation's own, sent ahead of its first question (RAG, agents). */
+  readonly context: string | undefined;
   readonly turns: readonly { readonly user: string; readonly thinkMs: number }[];
 }
 
@@ -42,6 +46,17 @@ export interface WorkloadScale {
   readonly systemPromptWords: readonly [number, number];
   readonly turns: readonly [number, number];
   readonly maxTokens: number;
+  /** Pause before the next turn: a base plus an exponential with this mean, capped. */
+  readonly thinkMs: readonly [base: number, mean: number, cap: number];
+  /** Words of each conversation's own document; none when absent. */
+  readonly ownContextWords?: readonly [number, number] | undefined;
+  /**
+   * When set, conversations run in this many lanes, each lane's one after another, so that about this
+   * many are in flight whatever the fleet's speed; else each starts at its own time.
+   */
+  readonly lanes?: number | undefined;
+  /** A request with no token by then is aborted and counts as failed. */
+  readonly ttftTimeoutMs: number;
 }
 
 /** ~1000–1500 tokens of system prompt; 3–5 turns; 30 req/s against ~85 req/s of fleet capacity. */
@@ -54,12 +69,15 @@ export const SIM_SCALE: WorkloadScale = {
   systemPromptWords: [700, 1000],
   turns: [3, 5],
   maxTokens: 32,
+  // People read the answer before typing the next question; capped so a run stays short.
+  thinkMs: [150, 300, 1500],
+  ttftTimeoutMs: 1000,
 };
 
 export const SLOWDOWN_MS = 2000;
 
 /** Streams of randomness, one per purpose, so changing one part of a workload leaves the rest alone. */
-const STREAM = { arrivals: 1, prompts: 2, systems: 3, conversations: 4, warmup: 5 } as const;
+const STREAM = { arrivals: 1, prompts: 2, systems: 3, conversations: 4, warmup: 5, contexts: 6 } as const;
 
 function independent(random: RandomSource, times: readonly number[], maxTokens: number): Arrival[] {
   return times.map((atMs) => ({
@@ -79,17 +97,22 @@ function conversations(seed: number, scale: WorkloadScale): Conversation[] {
     return `You are assistant #${i}. ${prose(systemsRandom, uniformInt(systemsRandom, min, max))}`;
   });
   const random = seeded(seed, STREAM.conversations);
+  const contextRandom = seeded(seed, STREAM.contexts);
   const starts = Array.from(
     { length: scale.conversations },
     () => random() * scale.conversationWindowMs,
   ).sort((x, y) => x - y);
-  return starts.map((startMs) => ({
+  const [thinkBase, thinkMean, thinkCap] = scale.thinkMs;
+  const words = scale.ownContextWords;
+  return starts.map((startMs, i) => ({
     startMs,
+    lane: scale.lanes === undefined ? i : i % scale.lanes,
     system: systems[Math.floor(random() * systems.length)]!,
+    context:
+      words && `Document #${i}: ${prose(contextRandom, uniformInt(contextRandom, words[0], words[1]))}`,
     turns: Array.from({ length: uniformInt(random, scale.turns[0], scale.turns[1]) }, () => ({
       user: prose(random, uniformInt(random, 15, 40)),
-      // People read the answer before typing the next question; capped so a run stays short.
-      thinkMs: Math.min(1500, 150 + exponential(random, 300)),
+      thinkMs: Math.min(thinkCap, thinkBase + exponential(random, thinkMean)),
     })),
   }));
 }

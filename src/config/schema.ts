@@ -118,7 +118,7 @@ const residencyRuleSchema = z.strictObject({
 const latencyTuningSchema = z.strictObject({
   /** Share of decisions that try a cold or recovering node first, so it gets measured. */
   exploration_rate: z.number().min(0).max(1).default(0.02),
-  /** Bounded load: the affinity node keeps its bonus while under (1+ε)× the mean load. */
+  /** Hotspot guard: the affinity node loses its credit with a slot round queued and load over (1+ε)× the mean. */
   affinity_load_epsilon: z.number().min(0).max(10).default(0.25),
   /** Nodes predicted within this many ms of the best are near-equals (power of two choices). */
   near_equal_ms: z.number().min(0).default(10),

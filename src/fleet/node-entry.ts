@@ -1,5 +1,6 @@
 import type { NodeView } from "../routing/types.js";
 import { type HealthThresholds, HealthTracker } from "./health.js";
+import { HeldConversations } from "./held-conversations.js";
 import type { ModelCard } from "./llama-probes.js";
 import { DecayingAverage, DecayingRate } from "./stats.js";
 import type { Admission, HealthState, NodeRecord } from "./types.js";
@@ -15,6 +16,8 @@ export interface RequestObservation {
   readonly ttftMs?: number | undefined;
   readonly interTokenMs?: number | undefined;
   readonly prefillTokensPerSec?: number | undefined;
+  /** How long the node took over the whole request, for a complete answer. */
+  readonly serviceMs?: number | undefined;
 }
 
 /** What the node's own endpoints said about its capacity and load. */
@@ -36,6 +39,8 @@ export class NodeEntry implements NodeView {
   private readonly ttft = new DecayingAverage(LATENCY_HALF_LIFE_MS);
   private readonly interToken = new DecayingAverage(LATENCY_HALF_LIFE_MS);
   private readonly prefill = new DecayingAverage(LATENCY_HALF_LIFE_MS);
+  private readonly service = new DecayingAverage(LATENCY_HALF_LIFE_MS);
+  private readonly held: HeldConversations;
   private readonly rtt = new DecayingAverage(LATENCY_HALF_LIFE_MS);
   private readonly errors = new DecayingRate(ERROR_HALF_LIFE_MS);
   private active = 0;
@@ -44,6 +49,7 @@ export class NodeEntry implements NodeView {
     slotsBusy: number | undefined;
     deferred: number | undefined;
   };
+  private foreign: { load: number; at: number } | undefined;
   /** The node's circuit breaker as last reported; an open breaker keeps the node out of routing. */
   breaker: "closed" | "open" | "half-open" = "closed";
   lastProbeAt: number | undefined;
@@ -65,6 +71,7 @@ export class NodeEntry implements NodeView {
     this.admissionReason = record.registered ? "awaiting verification" : undefined;
     this.servedModels = record.declaredModels ?? [];
     this.capacity = { slotsTotal: record.declaredSlots, slotsBusy: undefined, deferred: undefined };
+    this.held = new HeldConversations(clock);
   }
 
   get id(): string {
@@ -107,6 +114,18 @@ export class NodeEntry implements NodeView {
   get prefillTokensPerSec(): number | undefined {
     return this.prefill.value;
   }
+  get foreignLoad(): number | undefined {
+    return this.foreign?.load;
+  }
+  get probedAt(): number | undefined {
+    return this.foreign?.at;
+  }
+  get serviceMs(): number | undefined {
+    return this.service.value;
+  }
+  get heldConversations(): number {
+    return this.held.count();
+  }
   get rttMs(): number | undefined {
     return this.rtt.value;
   }
@@ -142,6 +161,16 @@ export class NodeEntry implements NodeView {
       slotsBusy: reading.slotsBusy ?? this.capacity.slotsBusy,
       deferred: reading.deferred ?? this.capacity.deferred,
     };
+    if (reading.slotsBusy !== undefined || reading.deferred !== undefined) {
+      // What the node reports beyond our own requests at this moment is other gateways' work.
+      const reported = (this.capacity.slotsBusy ?? 0) + (this.capacity.deferred ?? 0);
+      this.foreign = { load: Math.max(0, reported - this.active), at: this.clock() };
+    }
+  }
+
+  /** The node served this conversation: one of its slots now holds the conversation's prefix. */
+  holdConversation(key: string): void {
+    this.held.touch(key, this.capacity.slotsTotal ?? 1);
   }
 
   observeRtt(ms: number): void {
@@ -163,6 +192,7 @@ export class NodeEntry implements NodeView {
     if (observation.interTokenMs !== undefined) this.interToken.observe(observation.interTokenMs, now);
     if (observation.prefillTokensPerSec !== undefined)
       this.prefill.observe(observation.prefillTokensPerSec, now);
+    if (observation.serviceMs !== undefined) this.service.observe(observation.serviceMs, now);
     if (observation.ok || observation.nodeFault) this.errors.observe(!observation.ok, now);
   }
 }

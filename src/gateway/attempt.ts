@@ -80,6 +80,7 @@ export class Attempt {
         ttftMs: details.ttftMs ?? ttftFromTimings(this.elapsedMs, details.timings),
         interTokenMs: details.interTokenMs ?? interTokenFromTimings(details.timings),
         prefillTokensPerSec: prefillSpeed(details.timings),
+        serviceMs: this.elapsedMs,
       },
       undefined,
     );

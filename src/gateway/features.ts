@@ -1,10 +1,13 @@
 import { estimateChatTokens, estimateTokens } from "../accounting/index.js";
 import {
+  type PrefixLink,
+  prefixChain,
   prefixKeyForChat,
   prefixKeyForPrompt,
   type RequestFeatures,
   systemPromptKey,
 } from "../routing/index.js";
+import type { Recollection } from "./affinity.js";
 import { type ProxiedRequest, type RequestView, viewOf } from "./request-view.js";
 
 export type { ProxiedRequest } from "./request-view.js";
@@ -12,10 +15,10 @@ export type { ProxiedRequest } from "./request-view.js";
 /** Generation length assumed when the client sets none, for the decode-time estimate. */
 const DEFAULT_MAX_TOKENS = 256;
 
-export type FeatureContext = Pick<
-  RequestFeatures,
-  "prefixKey" | "rememberedNode" | "origin" | "allowedRegions"
->;
+export type FeatureContext = Pick<RequestFeatures, "prefixKey" | "origin" | "allowedRegions"> & {
+  /** The node known to hold the longest prefix of the request, when one is. */
+  readonly recalled: Recollection | undefined;
+};
 
 /** The conversation's identity, under which the node that served it is remembered. */
 export function conversationKeyOf(request: ProxiedRequest): string | undefined {
@@ -24,6 +27,13 @@ export function conversationKeyOf(request: ProxiedRequest): string | undefined {
   if (view.maxTokens === 0) return undefined;
   if (view.messages) return prefixKeyForChat(view.messages);
   return view.prompt === undefined ? undefined : prefixKeyForPrompt(view.prompt);
+}
+
+/** The prefixes under which the node that serves the request is remembered, shortest first. */
+export function affinityLinksOf(request: ProxiedRequest, conversationKey: string | undefined): PrefixLink[] {
+  const messages = conversationKey === undefined ? undefined : viewOf(request).messages;
+  if (messages) return prefixChain(messages);
+  return conversationKey === undefined ? [] : [{ key: conversationKey, messages: 0 }];
 }
 
 /** The prefix a request shares with others, for placement: its system prompt when it has one. */
@@ -41,30 +51,44 @@ export function requestFeatures(
   model: string,
   context: FeatureContext,
 ): RequestFeatures {
+  const { recalled, ...place } = context;
+  const remembered = { rememberedNode: recalled?.nodeId, ...place };
   const view = viewOf(request);
   const promptTokens = view.messages ? estimateChatTokens(view.messages) : inputTokens(view.prompt);
-  if (view.maxTokens === 0) return { model, promptTokens, maxTokens: 0, stream: false, ...context };
+  if (view.maxTokens === 0) return { model, promptTokens, maxTokens: 0, stream: false, ...remembered };
   return {
     model,
     promptTokens,
     maxTokens: view.maxTokens ?? DEFAULT_MAX_TOKENS,
     stream: view.stream,
-    expectedCachedTokens: expectedCached(view, context.rememberedNode !== undefined),
-    ...context,
+    expectedCachedTokens: expectedCached(view, recalled),
+    rememberedConversation: recalled !== undefined && ownsConversation(view, recalled),
+    ...remembered,
   };
 }
 
 /**
- * What the affinity node can be expected to hold. A remembered chat: everything before the newest
- * message, sent on the previous turn. Otherwise only a system prompt others may have sent; a prompt
- * never seen before earns no bonus, which would only pull fresh requests onto slower nodes.
+ * What the remembered node can be expected to hold: the messages of the longest prefix it served. With
+ * nothing remembered, only a system prompt others may have sent, credited where it hashes to
+ * (rendezvous), which spreads system prompts over the fleet; a prompt never seen before earns no
+ * bonus, which would only pull fresh requests onto slower nodes.
  */
-function expectedCached(view: RequestView, remembered: boolean): number | undefined {
+function expectedCached(view: RequestView, recalled: Recollection | undefined): number | undefined {
   const messages = view.messages;
-  if (!messages) return remembered ? undefined : 0;
-  if (remembered) return estimateChatTokens(messages.slice(0, -1));
-  const leading = messages.findIndex((message) => message.role !== "system" && message.role !== "developer");
-  return leading <= 0 ? 0 : estimateChatTokens(messages.slice(0, leading));
+  if (!messages) return recalled ? undefined : 0;
+  if (recalled) return estimateChatTokens(messages.slice(0, recalled.messages));
+  const leading = leadingInstructions(messages);
+  return leading === 0 || leading === messages.length ? 0 : estimateChatTokens(messages.slice(0, leading));
+}
+
+/** Whether the match reaches past the shared instructions into this conversation's own messages. */
+function ownsConversation(view: RequestView, recalled: Recollection): boolean {
+  return !view.messages || recalled.messages > leadingInstructions(view.messages);
+}
+
+function leadingInstructions(messages: NonNullable<RequestView["messages"]>): number {
+  const first = messages.findIndex((message) => message.role !== "system" && message.role !== "developer");
+  return first < 0 ? messages.length : first;
 }
 
 function inputTokens(input: RequestView["prompt"]): number {

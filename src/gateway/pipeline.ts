@@ -89,7 +89,7 @@ export class Gateway {
     this.settlement = new Settlement(deps.log);
     this.settlement.subscribe("node-statistics", nodeStatistics(deps.registry));
     this.settlement.subscribe("hedge-delays", hedgeDelays(this.ttft));
-    if (deps.affinity) this.settlement.subscribe("affinity", affinityMemory(deps.affinity));
+    if (deps.affinity) this.settlement.subscribe("affinity", affinityMemory(deps.affinity, deps.registry));
     if (deps.quotas)
       this.settlement.subscribe("quotas", quotaSettlement(deps.quotas.quotas, deps.quotas.now));
     if (deps.cache) this.settlement.subscribe("cache-fill", cacheFill());

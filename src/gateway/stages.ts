@@ -6,7 +6,13 @@ import type { AdmissionQueue, RetryBudget } from "../resilience/index.js";
 import { findEligible, type NodeView, type RoutingPolicy } from "../routing/index.js";
 import type { AffinityMemory } from "./affinity.js";
 import type { Call, IncomingCall } from "./call.js";
-import { conversationKeyOf, type ProxiedRequest, requestFeatures, sharedPrefixKeyOf } from "./features.js";
+import {
+  affinityLinksOf,
+  conversationKeyOf,
+  type ProxiedRequest,
+  requestFeatures,
+  sharedPrefixKeyOf,
+} from "./features.js";
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
 import type { ModelNames } from "./model-names.js";
 import type { GatewayReply } from "./reply.js";
@@ -81,11 +87,15 @@ export function parse(
     checkModel(call.principal, model);
     const conversationKey = conversationKeyOf(request);
     const sharedKey = sharedPrefixKeyOf(request, conversationKey);
-    call.affinityKeys = [...new Set([conversationKey, sharedKey])].filter((key) => key !== undefined);
+    const links = affinityLinksOf(request, conversationKey);
+    // The conversation's own key first: the node that serves it counts it as held in one of its slots.
+    call.affinityKeys = [...new Set([conversationKey, ...links.map((link) => link.key)])].filter(
+      (key) => key !== undefined,
+    );
     const place = requestLocality(locality, incoming);
     call.features = requestFeatures(request, model, {
       prefixKey: sharedKey,
-      rememberedNode: await affinity?.recall(conversationKey, sharedKey),
+      recalled: await affinity?.recall(links),
       origin: place.origin,
       allowedRegions: pinned(call.principal, place.allowedRegions),
     });

@@ -16,11 +16,11 @@ export function nodeStatistics(registry: FleetRegistry): OutcomeSubscriber {
 }
 
 /** The node that answered now holds the conversation's prefix in its slot cache: remember it. */
-export function affinityMemory(affinity: AffinityMemory): OutcomeSubscriber {
+export function affinityMemory(affinity: AffinityMemory, registry: FleetRegistry): OutcomeSubscriber {
   return function rememberServingNode(outcome) {
-    if (outcome.servedBy !== undefined && outcome.affinityKeys.length > 0) {
-      affinity.remember(outcome.servedBy, ...outcome.affinityKeys);
-    }
+    if (outcome.servedBy === undefined || outcome.affinityKeys.length === 0) return;
+    affinity.remember(outcome.servedBy, ...outcome.affinityKeys);
+    registry.get(outcome.servedBy)?.holdConversation(outcome.affinityKeys[0]!);
   };
 }
 

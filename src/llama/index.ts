@@ -13,8 +13,11 @@ export {
 } from "./server.js";
 export { ensureLlamaSource, type LlamaSource } from "./source.js";
 export {
+  BENCH_MODEL_SHAPE,
   buildTinyModel,
   DEFAULT_TINY_MODEL_SEED,
   ensureTinyModelFile,
   TINY_MODEL_SHAPE,
+  TINY_MODEL_SIZES,
+  type TinyModelSize,
 } from "./tiny-model.js";

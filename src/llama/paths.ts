@@ -44,8 +44,8 @@ export function buildPaths(src: SourcePaths, backend: Backend) {
 }
 
 /** The `v1` names the generator version: bump it when the generator changes so old caches are not reused. */
-export function tinyModelPath(cacheDir: string, seed: number): string {
-  return join(cacheDir, "models", `tiny-llama-v1-s${seed}.gguf`);
+export function tinyModelPath(cacheDir: string, seed: number, size: "tiny" | "bench" = "tiny"): string {
+  return join(cacheDir, "models", `${size}-llama-v1-s${seed}.gguf`);
 }
 
 export function lockPath(cacheDir: string, name: string): string {

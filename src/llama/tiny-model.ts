@@ -25,6 +25,24 @@ export const TINY_MODEL_SHAPE: Readonly<TinyModelShape> = Object.freeze({
   headsKv: 4,
 });
 
+/**
+ * Big enough that prefill costs what a routing benchmark needs to see: a cold prefill of about 1,000
+ * tokens takes 200-400 ms on one quiet CPU core (measured with llama-server's `timings.prompt_ms`, see
+ * the README's routing section), while decode stays a few ms per token. Still random noise, ~72 MB.
+ */
+export const BENCH_MODEL_SHAPE: Readonly<TinyModelShape> = Object.freeze({
+  contextLength: 8192,
+  embedding: 256,
+  blocks: 3,
+  feedForward: 768,
+  heads: 4,
+  headsKv: 4,
+});
+
+/** The sizes the writer knows: `tiny` for tests, `bench` for benchmarks that need a real prefill cost. */
+export const TINY_MODEL_SIZES = Object.freeze({ tiny: TINY_MODEL_SHAPE, bench: BENCH_MODEL_SHAPE });
+export type TinyModelSize = keyof typeof TINY_MODEL_SIZES;
+
 export const DEFAULT_TINY_MODEL_SEED = 42;
 
 /**

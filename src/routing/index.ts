@@ -12,6 +12,7 @@ export {
 } from "./latency/options.js";
 export { createLatencyPolicy, LATENCY_REASONS } from "./latency/policy.js";
 export { loadRatio, occupancy } from "./load.js";
+export { CHAIN_EDGE_LINKS, LINK_EDGE_CHARS, type PrefixLink, prefixChain } from "./prefix-chain.js";
 export {
   PREFIX_KEY_MAX_CHARS,
   type PrefixMessage,

@@ -4,11 +4,12 @@ import type { NodeView } from "./types.js";
 export const DEFAULT_SLOTS = 1;
 
 /**
- * Requests occupying or waiting for the node. `inFlight` is live but counts only this gateway;
- * `slotsBusy` also counts other gateways' requests but is as old as the last probe, so take the larger.
+ * Requests occupying or waiting for the node: this gateway's own, which are live, plus other gateways'
+ * as the last probe saw them, weighted by `foreignWeight` (the share of that reading still believed).
  */
-export function occupancy(node: NodeView): number {
-  return Math.max(node.inFlight, node.slotsBusy) + node.deferred;
+export function occupancy(node: NodeView, foreignWeight = 1): number {
+  const foreign = node.foreignLoad ?? Math.max(0, node.slotsBusy + node.deferred - node.inFlight);
+  return node.inFlight + foreign * foreignWeight;
 }
 
 export function slotsOf(node: NodeView, defaultSlots: number): number {

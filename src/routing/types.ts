@@ -24,6 +24,18 @@ export interface NodeView {
   readonly rttMs: number | undefined;
   /** Share of recent requests that failed through the node's fault, 0..1. */
   readonly errorRate: number;
+  /**
+   * Requests of other gateways on the node at the last probe: its busy slots and deferred requests less
+   * this gateway's own at that moment. When absent, whatever `slotsBusy` and `deferred` exceed
+   * `inFlight` by.
+   */
+  readonly foreignLoad?: number | undefined;
+  /** Monotonic milliseconds of that probe reading: routing believes it less the older it is. */
+  readonly probedAt?: number | undefined;
+  /** Decaying average of how long the node took per request, from sending it to its last byte. */
+  readonly serviceMs?: number | undefined;
+  /** Conversations this gateway served on the node recently, whose prefixes its slots likely hold. */
+  readonly heldConversations?: number | undefined;
 }
 
 export interface FleetSnapshot {
@@ -55,6 +67,11 @@ export interface RequestFeatures {
    * conversation so far). When absent, routing assumes a fixed share of `promptTokens` is reusable.
    */
   readonly expectedCachedTokens?: number | undefined;
+  /**
+   * Whether the remembered node served this very conversation (not only a prefix others share), so the
+   * request reuses the slot that holds it instead of claiming another conversation's.
+   */
+  readonly rememberedConversation?: boolean | undefined;
 }
 
 /** Why no node could take the request: the gateway answers 404 model_not_found or 503 respectively. */

@@ -13,7 +13,12 @@ import {
   startLlamaServer,
 } from "../../src/llama/server.js";
 import { ensureLlamaSource } from "../../src/llama/source.js";
-import { DEFAULT_TINY_MODEL_SEED, ensureTinyModelFile } from "../../src/llama/tiny-model.js";
+import {
+  DEFAULT_TINY_MODEL_SEED,
+  ensureTinyModelFile,
+  TINY_MODEL_SIZES,
+  type TinyModelSize,
+} from "../../src/llama/tiny-model.js";
 import { freePort } from "../support/ports.js";
 
 export const TINY_MODEL_ALIAS = "tiny-llama";
@@ -27,10 +32,17 @@ export async function ensureLlamaServerBinary(): Promise<string> {
   return (await ensureBinary({ cacheDir: cacheDir(), cuda: "off", log })).binary;
 }
 
-/** Path of the tiny random-weight llama model (about 17 MB), generated on first use. */
-export async function ensureTinyModel(seed = DEFAULT_TINY_MODEL_SEED): Promise<string> {
+/**
+ * Path of the tiny random-weight llama model (about 17 MB), generated on first use; `bench` is the
+ * bigger size whose prefill costs what a routing benchmark needs.
+ */
+export async function ensureTinyModel(
+  seed = DEFAULT_TINY_MODEL_SEED,
+  size: TinyModelSize = "tiny",
+): Promise<string> {
   const src = await ensureLlamaSource(cacheDir(), log);
-  return (await ensureTinyModelFile(src.vocabPath, tinyModelPath(cacheDir(), seed), { seed })).path;
+  const path = tinyModelPath(cacheDir(), seed, size);
+  return (await ensureTinyModelFile(src.vocabPath, path, { seed, shape: TINY_MODEL_SIZES[size] })).path;
 }
 
 /** vitest globalSetup hook: pays the build before any test starts, so no test times out on it. */

@@ -47,6 +47,30 @@ describe("routing through the gateway", () => {
     expect(cached).toBeGreaterThan(200);
   });
 
+  it("sends a new conversation that opens with another's long document to the node that holds it", async () => {
+    const document = {
+      role: "user",
+      content: `Read this report first. ${"Quarterly figures. ".repeat(300)}`,
+    };
+    const ask = async (question: string) => {
+      const response = await chat({
+        model: "tiny",
+        messages: [system, document, { role: "user", content: question }],
+        max_tokens: 2,
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { usage: { prompt_tokens_details: { cached_tokens: number } } };
+      return {
+        node: response.headers.get("x-fleetgate-node"),
+        cached: body.usage.prompt_tokens_details.cached_tokens,
+      };
+    };
+    const first = await ask("What was revenue?");
+    const second = await ask("And what were the costs?");
+    expect(second.node).toBe(first.node);
+    expect(second.cached).toBeGreaterThan(1000);
+  });
+
   it("says why it picked a node", async () => {
     const response = await chat({
       model: "tiny",

@@ -3,18 +3,21 @@ import { occupancy, slotsOf } from "../load.js";
 import type { NodeView, RequestFeatures } from "../types.js";
 import { type FleetStats, idHashesOf } from "./fleet-stats.js";
 import type { LatencyPolicyOptions } from "./options.js";
+import { freshOccupancy } from "./predict.js";
 
 export interface Affinity {
   /** Index in the eligible list of the node that likely holds the request's prefix. */
   readonly index: number;
-  /** Prompt tokens that node should not have to prefill again; 0 when it is over its load bound. */
+  /** Prompt tokens that node should not have to prefill again; 0 when it is a hotspot. */
   readonly cachedTokens: number;
+  /** Whether the request continues a conversation there, reusing its own slot rather than claiming one. */
+  readonly ownsSlot: boolean;
   readonly overloaded: boolean;
 }
 
 type AffinityRequest = Pick<
   RequestFeatures,
-  "prefixKey" | "rememberedNode" | "promptTokens" | "expectedCachedTokens"
+  "prefixKey" | "rememberedNode" | "rememberedConversation" | "promptTokens" | "expectedCachedTokens"
 >;
 
 /**
@@ -25,30 +28,42 @@ export function findAffinity(
   nodes: readonly NodeView[],
   stats: FleetStats,
   request: AffinityRequest,
+  now: number,
   options: LatencyPolicyOptions,
 ): Affinity | undefined {
   let index = request.rememberedNode === undefined ? -1 : indexOfId(nodes, stats, request.rememberedNode);
   if (index < 0 && request.prefixKey !== undefined) index = rendezvous(nodes, stats, request.prefixKey);
   if (index < 0) return undefined;
-  const overloaded = !withinLoadBound(nodes[index]!, stats, options);
+  const overloaded = isHotspot(nodes[index]!, stats, now, options);
   const expected = request.expectedCachedTokens ?? request.promptTokens * options.prefixShare;
   const cachedTokens = overloaded ? 0 : Math.max(0, Math.min(request.promptTokens, expected));
-  return { index, cachedTokens, overloaded };
+  return {
+    index,
+    cachedTokens,
+    ownsSlot: request.rememberedConversation === true && request.rememberedNode === nodes[index]!.id,
+    overloaded,
+  };
 }
 
 /**
- * Consistent hashing with bounded loads (Mirrokni et al.): with this request placed, a node without a
- * free slot may hold
- * at most ceil((1+ε) × mean) requests, the mean being taken per slot so bigger nodes take more. The
- * ceiling and the counted request keep an idle fleet from refusing affinity outright.
+ * The guard against a prefix pulling more traffic onto one node than it can serve (what consistent
+ * hashing with bounded loads guards against), acting on real hotspots only: a queue of at least
+ * `hotspotQueuePerSlot` requests per slot behind its busy slots, and a load per slot above (1+ε)× the
+ * fleet's mean with this request counted. Below that the predicted wait, set against a full prefill
+ * elsewhere, decides.
  */
-export function withinLoadBound(node: NodeView, stats: FleetStats, options: LatencyPolicyOptions): boolean {
+export function isHotspot(
+  node: NodeView,
+  stats: FleetStats,
+  now: number,
+  options: LatencyPolicyOptions,
+): boolean {
   const slots = slotsOf(node, options.defaultSlots);
-  // A free slot means no queue: the cache hit costs nothing, however busy the node is next to the mean.
-  if (occupancy(node) < slots) return true;
-  const share = slots / stats.totalSlots;
-  const bound = Math.ceil((1 + options.affinityLoadEpsilon) * (stats.totalOccupancy + 1) * share);
-  return occupancy(node) + 1 <= bound;
+  if (occupancy(node) - slots < options.hotspotQueuePerSlot * slots) return false;
+  const load = freshOccupancy(node, now, options);
+  if (load - slots < options.hotspotQueuePerSlot * slots) return false;
+  const meanPerSlot = (stats.totalOccupancy + 1) / stats.totalSlots;
+  return load / slots > (1 + options.affinityLoadEpsilon) * meanPerSlot;
 }
 
 /** Compares hashes first so that most nodes are rejected without touching their id strings. */

@@ -1,8 +1,8 @@
 import { fnv1a32 } from "../hash.js";
-import { occupancy, slotsOf } from "../load.js";
+import { slotsOf } from "../load.js";
 import type { NodeView } from "../types.js";
 import type { LatencyPolicyOptions } from "./options.js";
-import { type Prediction, predictMs } from "./predict.js";
+import { COLD, freshOccupancy, type Prediction, predictMs } from "./predict.js";
 
 /** What the latency policy needs about a whole eligible set, gathered in one pass. */
 export interface FleetStats {
@@ -44,7 +44,8 @@ export class IdHasher {
   }
 }
 
-export type StatsOf = (nodes: readonly NodeView[]) => FleetStats;
+/** `now` is the snapshot's: every decision on one snapshot shares its view of the fleet. */
+export type StatsOf = (nodes: readonly NodeView[], now: number) => FleetStats;
 
 /**
  * Keyed by the eligible array, which `findEligible` memoises per snapshot: every decision on the same
@@ -59,10 +60,10 @@ export function createStatsCache(options: LatencyPolicyOptions): StatsOf {
     stream: true,
     origin: undefined,
   };
-  return (nodes) => {
+  return (nodes, now) => {
     let stats = cache.get(nodes);
     if (stats === undefined) {
-      stats = gather(nodes, options, reference, hashIds);
+      stats = gather(nodes, now, options, reference, hashIds);
       cache.set(nodes, stats);
     }
     return stats;
@@ -76,6 +77,7 @@ export function idHashesOf(stats: FleetStats, nodes: readonly NodeView[]): Uint3
 
 function gather(
   nodes: readonly NodeView[],
+  now: number,
   options: LatencyPolicyOptions,
   reference: Prediction,
   hashIds: IdHasher,
@@ -88,11 +90,11 @@ function gather(
   let totalSlots = 0;
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i]!;
-    totalOccupancy += occupancy(node);
+    totalOccupancy += freshOccupancy(node, now, options);
     totalSlots += slotsOf(node, options.defaultSlots);
     if (node.ttftMs === undefined || node.errorRate > 0) explorable.push(i);
     if (leaderCount > 0)
-      keepBest(leaders, leaderScores, leaderCount, i, predictMs(node, reference, 0, options));
+      keepBest(leaders, leaderScores, leaderCount, i, predictMs(node, reference, COLD, now, options));
   }
   return { totalOccupancy, totalSlots, explorable, leaders, idHashes: undefined, hashIds };
 }

@@ -3,8 +3,24 @@ import { DEFAULT_SLOTS } from "../load.js";
 export interface LatencyPolicyOptions {
   /** Share of decisions that send a cold (unmeasured) or recovering (erroring) node first, to measure it. */
   readonly explorationRate: number;
-  /** Bounded-load slack: the affinity node keeps its bonus while its load stays within (1+ε)× the mean. */
+  /**
+   * Hotspot guard, part one: the affinity node loses its bonus only when its load per slot is above
+   * (1+ε)× the fleet's mean (this request counted) ...
+   */
   readonly affinityLoadEpsilon: number;
+  /**
+   * ... and at least this many requests per slot are queued behind its busy slots. One or two requests
+   * at low load are no hotspot: the predicted wait already weighs them against a prefill elsewhere.
+   */
+  readonly hotspotQueuePerSlot: number;
+  /**
+   * Share of a full prefill charged for sending a request that needs a slot to a node whose slots all
+   * hold recently served conversations: one of them loses its cache (llama-server may keep it in its
+   * host-memory prompt cache, and the conversation may not come back, hence a share).
+   */
+  readonly evictionWeight: number;
+  /** How much slower a prefill runs on a node whose slots are all busy than on an idle one (× 1 + this). */
+  readonly slotContention: number;
   /**
    * Nodes predicted within this many milliseconds of the best are near-equals, picked between by power of
    * two choices. Absolute, not relative: the decode term is shared by all nodes and would make any ratio
@@ -38,6 +54,9 @@ export interface LatencyPolicyOptions {
 export const DEFAULT_LATENCY_OPTIONS: LatencyPolicyOptions = Object.freeze({
   explorationRate: 0.02,
   affinityLoadEpsilon: 0.25,
+  hotspotQueuePerSlot: 1,
+  evictionWeight: 0.5,
+  slotContention: 1,
   nearEqualMs: 10,
   streamDecodeWeight: 0.2,
   blockingDecodeWeight: 1,

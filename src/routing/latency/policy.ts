@@ -1,11 +1,11 @@
 import { findEligible } from "../eligibility.js";
-import { loadRatio, sortByScore } from "../load.js";
+import { slotsOf, sortByScore } from "../load.js";
 import { randomIndex } from "../random.js";
 import type { NodeView, RandomSource, RequestFeatures, RoutingPolicy } from "../types.js";
 import { type Affinity, findAffinity } from "./affinity.js";
 import { createStatsCache, type FleetStats } from "./fleet-stats.js";
 import { type LatencyPolicyOptions, resolveLatencyOptions } from "./options.js";
-import { predictMs } from "./predict.js";
+import { COLD, freshOccupancy, type Placement, predictMs } from "./predict.js";
 
 export const LATENCY_REASONS = Object.freeze({
   plain: "latency",
@@ -13,6 +13,8 @@ export const LATENCY_REASONS = Object.freeze({
   explore: "latency;explore",
   affinityHit: "latency;affinity=hit",
   affinityOverloaded: "latency;affinity=overloaded",
+  /** The affinity node's predicted wait plus the uncached suffix cost more than a full prefill elsewhere. */
+  affinitySlower: "latency;affinity=slower",
 });
 
 /**
@@ -31,8 +33,9 @@ export function createLatencyPolicy(
     rank(snapshot, request) {
       const { nodes, unavailable } = findEligible(snapshot, request);
       if (nodes.length === 0) return { ranked: [], reason: LATENCY_REASONS.plain, unavailable };
-      const stats = statsOf(nodes);
-      const affinity = findAffinity(nodes, stats, request, options);
+      const now = snapshot.now;
+      const stats = statsOf(nodes, now);
+      const affinity = findAffinity(nodes, stats, request, now, options);
       // A conversation whose node holds its prefix is not the one to spend on exploration: losing the
       // cache costs a full prefill, while the next new conversation can measure the cold node for free.
       const holdsPrefix =
@@ -41,9 +44,13 @@ export function createLatencyPolicy(
       const order = scoreAndSort(nodes, candidates(nodes.length, stats, affinity, explore, random, options), {
         request,
         affinity,
+        now,
         options,
       });
-      const reason = chooseFront(nodes, order.indices, order.scores, affinity, explore, random, options);
+      const reason = chooseFront(nodes, order.indices, order.scores, affinity, explore, random, {
+        now,
+        options,
+      });
       return { ranked: arrange(nodes, order.indices), reason };
     },
   };
@@ -76,18 +83,25 @@ function addOnce(list: number[], index: number): void {
   if (index >= 0 && !list.includes(index)) list.push(index);
 }
 
-interface ScoreContext {
+interface Clocked {
+  readonly now: number;
+  readonly options: LatencyPolicyOptions;
+}
+
+interface ScoreContext extends Clocked {
   readonly request: RequestFeatures;
   readonly affinity: Affinity | undefined;
-  readonly options: LatencyPolicyOptions;
 }
 
 /** Returns candidate indices best first, with their scores in the same order. */
 function scoreAndSort(nodes: readonly NodeView[], picked: number[], context: ScoreContext) {
-  const { request, affinity, options } = context;
+  const { request, affinity, now, options } = context;
   const scores = picked.map((index) => {
-    const cached = index === affinity?.index ? affinity.cachedTokens : 0;
-    return predictMs(nodes[index]!, request, cached, options);
+    const placement: Placement =
+      index === affinity?.index
+        ? { cachedTokens: affinity.cachedTokens, claimsSlot: !affinity.ownsSlot }
+        : COLD;
+    return predictMs(nodes[index]!, request, placement, now, options);
   });
   const positions = picked.map((_, position) => position);
   sortByScore(positions, scores, picked);
@@ -102,7 +116,7 @@ function chooseFront(
   affinity: Affinity | undefined,
   explore: number,
   random: RandomSource,
-  options: LatencyPolicyOptions,
+  clocked: Clocked,
 ): string {
   if (explore >= 0) {
     moveToFront(indices, indices.indexOf(explore));
@@ -111,8 +125,9 @@ function chooseFront(
   if (affinity !== undefined && !affinity.overloaded && indices[0] === affinity.index) {
     return LATENCY_REASONS.affinityHit;
   }
-  const pickedByP2c = powerOfTwoChoices(nodes, indices, scores, random, options);
+  const pickedByP2c = powerOfTwoChoices(nodes, indices, scores, random, clocked);
   if (affinity?.overloaded) return LATENCY_REASONS.affinityOverloaded;
+  if (affinity !== undefined && affinity.cachedTokens > 0) return LATENCY_REASONS.affinitySlower;
   return pickedByP2c ? LATENCY_REASONS.p2c : LATENCY_REASONS.plain;
 }
 
@@ -126,7 +141,7 @@ function powerOfTwoChoices(
   indices: number[],
   scores: readonly number[],
   random: RandomSource,
-  options: LatencyPolicyOptions,
+  { now, options }: Clocked,
 ): boolean {
   const limit = scores[0]! + options.nearEqualMs;
   let near = 1;
@@ -135,8 +150,9 @@ function powerOfTwoChoices(
   const a = randomIndex(random, near);
   let b = randomIndex(random, near - 1);
   if (b >= a) b++;
-  const loadA = loadRatio(nodes[indices[a]!]!, options.defaultSlots);
-  const loadB = loadRatio(nodes[indices[b]!]!, options.defaultSlots);
+  const loadOf = (node: NodeView) => freshOccupancy(node, now, options) / slotsOf(node, options.defaultSlots);
+  const loadA = loadOf(nodes[indices[a]!]!);
+  const loadB = loadOf(nodes[indices[b]!]!);
   moveToFront(indices, loadA < loadB || (loadA === loadB && a < b) ? a : b);
   return true;
 }

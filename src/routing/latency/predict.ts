@@ -5,31 +5,79 @@ import type { LatencyPolicyOptions } from "./options.js";
 
 export type Prediction = Pick<RequestFeatures, "promptTokens" | "maxTokens" | "stream" | "origin">;
 
+/** What the request would find on this node besides the node's own speed. */
+export interface Placement {
+  /** Prompt tokens the node's slot cache is expected to hold for this request. */
+  readonly cachedTokens: number;
+  /** Whether the request would take a slot from another conversation rather than reuse its own. */
+  readonly claimsSlot: boolean;
+}
+
+export const COLD: Placement = Object.freeze({ cachedTokens: 0, claimsSlot: true });
+
 export function msPerPrefillToken(node: NodeView, options: LatencyPolicyOptions): number {
   return 1000 / (node.prefillTokensPerSec || options.defaultPrefillTokensPerSec);
 }
 
 /**
- * Expected cost in milliseconds of sending the request to the node: time to first token (network,
- * queueing, prefill of the tokens not already cached), plus weighted decode time, plus a charge for
- * the chance the attempt fails and must be retried elsewhere. Lower is better.
+ * How long one request holds a slot: measured when the node has served some, else a time to first
+ * token plus a typical answer's decode.
+ */
+export function serviceMsOf(node: NodeView, options: LatencyPolicyOptions): number {
+  if (node.serviceMs !== undefined && node.serviceMs > 0) return node.serviceMs;
+  const interTokenMs = node.interTokenMs ?? options.defaultInterTokenMs;
+  return (node.ttftMs ?? options.defaultTtftMs) + options.typicalOutputTokens * interTokenMs;
+}
+
+/**
+ * Requests on the node now. Other gateways' requests are known only from the last probe: each one busy
+ * then is still running after `age` ms with probability exp(-age / service time), so the reading fades
+ * as it ages instead of keeping a node that has just freed its slots looking full for a whole interval.
+ */
+export function freshOccupancy(node: NodeView, now: number, options: LatencyPolicyOptions): number {
+  if (node.probedAt === undefined || node.foreignLoad === 0) return occupancy(node);
+  const age = Math.max(0, now - node.probedAt);
+  return occupancy(node, Math.exp(-age / serviceMsOf(node, options)));
+}
+
+/**
+ * Expected cost in milliseconds of sending the request to the node: time to first token (network, the
+ * wait for a slot, prefill of the tokens not already cached), plus weighted decode time, plus what
+ * evicting another conversation's cache will cost it, plus a charge for the chance the attempt fails
+ * and must be retried elsewhere. Lower is better.
  */
 export function predictMs(
   node: NodeView,
   request: Prediction,
-  cachedTokens: number,
+  placement: Placement,
+  now: number,
   options: LatencyPolicyOptions,
 ): number {
   const interTokenMs = node.interTokenMs ?? options.defaultInterTokenMs;
-  const prefillMs = Math.max(0, request.promptTokens - cachedTokens) * msPerPrefillToken(node, options);
+  const perToken = msPerPrefillToken(node, options);
+  const prefillMs =
+    Math.max(0, request.promptTokens - placement.cachedTokens) * perToken * sharing(node, now, options);
   const decodeWeight = request.stream ? options.streamDecodeWeight : options.blockingDecodeWeight;
   return (
     networkMs(node, request, options) +
-    queueMs(node, interTokenMs, options) +
+    waitMs(node, now, options) +
     prefillMs +
+    evictionMs(node, request, placement, perToken, options) +
     request.maxTokens * interTokenMs * decodeWeight +
     node.errorRate * options.errorPenaltyMs
   );
+}
+
+/**
+ * A llama-server runs all its slots in one batch on one compute budget, so a prefill beside busy slots
+ * runs slower than on an idle node: its time grows by `slotContention` × the share of slots in use.
+ * Without this, every node with a free slot would look the same, and new conversations would pile
+ * onto whichever node their system prompt last went to.
+ */
+function sharing(node: NodeView, now: number, options: LatencyPolicyOptions): number {
+  if (options.slotContention === 0 || occupancy(node) === 0) return 1;
+  const slots = slotsOf(node, options.defaultSlots);
+  return 1 + options.slotContention * Math.min(1, freshOccupancy(node, now, options) / slots);
 }
 
 function networkMs(node: NodeView, request: Prediction, options: LatencyPolicyOptions): number {
@@ -42,12 +90,31 @@ function networkMs(node: NodeView, request: Prediction, options: LatencyPolicyOp
 
 /**
  * With a free slot the request starts at once; otherwise it waits for the requests ahead of it, served
- * `slots` at a time, each taking about one time-to-first-token plus a typical answer's decode.
+ * `slots` at a time, each holding its slot for the node's service time (a fractional occupancy, from an
+ * aged probe reading, gives a proportional wait).
  */
-function queueMs(node: NodeView, interTokenMs: number, options: LatencyPolicyOptions): number {
+export function waitMs(node: NodeView, now: number, options: LatencyPolicyOptions): number {
   const slots = slotsOf(node, options.defaultSlots);
-  const ahead = occupancy(node) + 1 - slots;
+  // The reading before ageing is an upper bound: when even it leaves a slot free, skip the decay.
+  if (occupancy(node) + 1 <= slots) return 0;
+  const ahead = freshOccupancy(node, now, options) + 1 - slots;
   if (ahead <= 0) return 0;
-  const serviceMs = (node.ttftMs ?? options.defaultTtftMs) + options.typicalOutputTokens * interTokenMs;
-  return (ahead / slots) * serviceMs;
+  return (ahead / slots) * serviceMsOf(node, options);
+}
+
+/**
+ * A request that claims a slot on a node whose slots all hold recent conversations evicts one of them,
+ * which then pays a prefill of about this request's size when it comes back.
+ */
+function evictionMs(
+  node: NodeView,
+  request: Prediction,
+  placement: Placement,
+  perToken: number,
+  options: LatencyPolicyOptions,
+): number {
+  if (!placement.claimsSlot) return 0;
+  const held = node.heldConversations ?? 0;
+  if (held < slotsOf(node, options.defaultSlots)) return 0;
+  return options.evictionWeight * request.promptTokens * perToken;
 }

@@ -3,7 +3,7 @@ import { estimateChatTokens } from "../../../src/accounting/index.js";
 import { type ProxiedRequest, requestFeatures } from "../../../src/gateway/features.js";
 import type { ChatCompletionRequest } from "../../../src/openai/index.js";
 
-const context = { prefixKey: "k", rememberedNode: undefined, origin: undefined, allowedRegions: undefined };
+const context = { prefixKey: "k", recalled: undefined, origin: undefined, allowedRegions: undefined };
 const system = { role: "system" as const, content: "You are a careful travel agent. ".repeat(40) };
 const chat = (body: ChatCompletionRequest): ProxiedRequest => ({ kind: "chat", body });
 
@@ -18,14 +18,29 @@ describe("what routing is told to expect in the affinity node's cache", () => {
     expect(requestFeatures(request, "m", context).expectedCachedTokens).toBe(estimateChatTokens([system]));
   });
 
-  it("the whole conversation but its newest message on a remembered node", () => {
+  it("the messages of the longest prefix the remembered node served, as its own conversation", () => {
     const earlier = [
       system,
       { role: "user" as const, content: "Plan a trip." },
       { role: "assistant" as const, content: "Where to?" },
     ];
     const request = chat({ model: "m", messages: [...earlier, { role: "user", content: "Lisbon." }] });
-    const features = requestFeatures(request, "m", { ...context, rememberedNode: "node-1" });
-    expect(features.expectedCachedTokens).toBe(estimateChatTokens(earlier));
+    const features = requestFeatures(request, "m", {
+      ...context,
+      recalled: { nodeId: "node-1", messages: 2 },
+    });
+    expect(features.rememberedNode).toBe("node-1");
+    expect(features.expectedCachedTokens).toBe(estimateChatTokens(earlier.slice(0, 2)));
+    expect(features.rememberedConversation).toBe(true);
+  });
+
+  it("a shared system prompt only, on a node that served another conversation under it", () => {
+    const request = chat({ model: "m", messages: [system, { role: "user", content: "Plan a trip." }] });
+    const features = requestFeatures(request, "m", {
+      ...context,
+      recalled: { nodeId: "node-1", messages: 1 },
+    });
+    expect(features.expectedCachedTokens).toBe(estimateChatTokens([system]));
+    expect(features.rememberedConversation).toBe(false);
   });
 });

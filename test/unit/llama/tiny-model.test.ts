@@ -6,7 +6,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GgufType, kv } from "../../../src/llama/gguf.js";
 import { getKv, readGguf } from "../../../src/llama/gguf-reader.js";
 import { writeGguf } from "../../../src/llama/gguf-writer.js";
-import { buildTinyModel, ensureTinyModelFile, TINY_CHAT_TEMPLATE } from "../../../src/llama/tiny-model.js";
+import {
+  buildTinyModel,
+  ensureTinyModelFile,
+  TINY_CHAT_TEMPLATE,
+  TINY_MODEL_SIZES,
+} from "../../../src/llama/tiny-model.js";
 import { mulberry32 } from "../../../src/seeded-random.js";
 
 /** A vocab-only GGUF shaped like llama.cpp's ggml-vocab-llama-spm.gguf, with `n` tokens. */
@@ -40,6 +45,18 @@ const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 describe("tiny llama model", () => {
   const vocab = fakeVocab(300);
+
+  it("writes the bench size with the blocks and widths that make its prefill cost hundreds of ms", () => {
+    const file = readGguf(buildTinyModel(vocab, { shape: TINY_MODEL_SIZES.bench }));
+    const val = (key: string) => {
+      const v = getKv(file, key);
+      return v && v.type !== GgufType.ARRAY ? v.value : v;
+    };
+    expect(val("llama.embedding_length")).toBe(256);
+    expect(val("llama.block_count")).toBe(3);
+    expect(val("llama.feed_forward_length")).toBe(768);
+    expect(file.tensors.filter((t) => t.name.endsWith("ffn_up.weight"))).toHaveLength(3);
+  });
 
   it("declares the llama architecture and copies the tokenizer, with its own chat template", () => {
     const file = readGguf(buildTinyModel(vocab));

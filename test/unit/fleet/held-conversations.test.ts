@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { HELD_FOR_MS, HeldConversations } from "../../../src/fleet/held-conversations.js";
+
+describe("HeldConversations", () => {
+  it("counts each conversation once, and forgets those not served for a while", () => {
+    let now = 0;
+    const held = new HeldConversations(() => now);
+    held.touch("a", 4);
+    held.touch("b", 4);
+    held.touch("a", 4);
+    expect(held.count()).toBe(2);
+    now = HELD_FOR_MS / 2;
+    held.touch("b", 4);
+    now = HELD_FOR_MS + 1;
+    expect(held.count()).toBe(1);
+  });
+
+  it("stays bounded by a few times the node's slots", () => {
+    const held = new HeldConversations(() => 0);
+    for (let i = 0; i < 100; i++) held.touch(`c${i}`, 2);
+    expect(held.count()).toBe(4);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { NodeEntry } from "../../../src/fleet/node-entry.js";
+
+function entry(clock: () => number): NodeEntry {
+  const record = {
+    id: "n",
+    url: "http://127.0.0.1:1",
+    region: undefined,
+    location: undefined,
+    apiKey: undefined,
+    declaredModels: ["m"],
+    declaredSlots: 4,
+  };
+  return new NodeEntry(record, { unhealthyAfter: 3, healthyAfter: 2 }, clock);
+}
+
+describe("what a node entry tells routing about load", () => {
+  it("counts as other gateways' only what a probe saw beyond this gateway's own requests, stamped with its time", () => {
+    let now = 1000;
+    const node = entry(() => now);
+    node.begin();
+    node.updateCapacity({ slotsBusy: 3, deferred: 1 });
+    expect(node.foreignLoad).toBe(3);
+    expect(node.probedAt).toBe(1000);
+    now = 2000;
+    node.begin();
+    node.begin();
+    node.updateCapacity({ slotsBusy: 3, deferred: 0 });
+    expect(node.foreignLoad).toBe(0);
+    expect(node.probedAt).toBe(2000);
+  });
+
+  it("learns how long the node holds a slot per request from complete answers", () => {
+    const node = entry(() => 0);
+    expect(node.serviceMs).toBeUndefined();
+    node.observe({ ok: true, nodeFault: false, serviceMs: 400 });
+    expect(node.serviceMs).toBe(400);
+  });
+
+  it("counts the conversations it served recently as held in its slots", () => {
+    const node = entry(() => 0);
+    node.holdConversation("a");
+    node.holdConversation("b");
+    node.holdConversation("a");
+    expect(node.heldConversations).toBe(2);
+  });
+});
