@@ -7,6 +7,7 @@ import type { StateStore } from "../store/index.js";
  * its own expiry (hash fields have none); readers ignore expired records and prune them.
  */
 const NODES_KEY = "fleet:{fleet}:nodes";
+const claimKey = (id: string) => `fleet:{fleet}:claim:${id}`;
 
 const readingSchema = z.strictObject({
   slots_total: z.number().int().min(0).max(4096).optional(),
@@ -95,6 +96,7 @@ export class NodeDirectory {
   async register(owner: string, node: Registration): Promise<Change> {
     const current = await this.read(node.id);
     if (current && (current.owner !== owner || current.node.url !== node.url)) return "conflict";
+    if (!current && !(await this.claim(owner, node))) return "conflict";
     const now = this.now();
     await this.write({
       node,
@@ -120,7 +122,19 @@ export class NodeDirectory {
     if (!current) return "not_found";
     if (current.owner !== owner) return "conflict";
     await this.store.hashDelete(NODES_KEY, id);
+    await this.store.delete(claimKey(id));
     return "refreshed";
+  }
+
+  /**
+   * A new id is claimed atomically before it is written, so that of two registrations of one id at
+   * once (each reading no record), the one with another URL or token gets its conflict. The claim
+   * lives one TTL: after that the record itself answers who holds the id.
+   */
+  private async claim(owner: string, node: Registration): Promise<boolean> {
+    const claim = `${owner} ${node.url}`;
+    if (await this.store.setIfAbsent(claimKey(node.id), claim, this.options.ttlMs)) return true;
+    return (await this.store.get(claimKey(node.id))) === claim;
   }
 
   /** Every live registration; expired ones are removed from the store as they are met. */

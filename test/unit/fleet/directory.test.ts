@@ -32,6 +32,16 @@ describe.each(stores)("the node directory on the %s store", (_, makeStore) => {
     expect(listed.map((record) => record.node.id)).toContain("n1");
   });
 
+  it("of two registrations of one new id at once, only one URL wins", async () => {
+    const results = await Promise.all([
+      directory.register("owner-a", node("race", "http://10.0.0.3:8080")),
+      directory.register("owner-b", node("race", "http://10.0.0.4:8080")),
+    ]);
+    expect([...results].sort()).toEqual(["conflict", "created"]);
+    const winner = (await directory.list()).find((record) => record.node.id === "race");
+    expect(winner?.owner).toBe(results[0] === "created" ? "owner-a" : "owner-b");
+  });
+
   it("keeps a node that heartbeats, and forgets one whose heartbeats stopped after the TTL", async () => {
     await directory.register("owner-a", node("beating"));
     await directory.register("owner-a", node("silent"));
