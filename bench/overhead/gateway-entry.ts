@@ -3,8 +3,9 @@
  * without the load generator's. Arguments: the upstream URL, then `--auth` to require the bench's
  * API key (one key in the config, as most deployments have), `--telemetry` to turn on metrics and
  * the access log (off otherwise, so the plain target measures the pipeline alone) and with it
- * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP; `--quotas=<redis url>`
- * gives the key request and token limits (never reached) kept in that Redis, as replicas share them;
+ * `--otlp=R` to export metrics and the spans of a share R of calls over OTLP; `--redis=<url>` keeps the
+ * shared state (affinity memory, keys, the ledger) in that Redis, as replicas share it, and with it
+ * `--quotas` gives the key request and token limits (never reached), reserved and settled there;
  * `--cache-off` turns the prompt cache off (it is on by default, and the bench's requests, without
  * temperature 0, bypass it).
  * Prints `{"url":...}` once listening; on SIGTERM closes and exits cleanly, which is when
@@ -18,12 +19,13 @@ import { BENCH_API_KEY } from "./protocol.js";
 
 const [upstream, ...flags] = process.argv.slice(2);
 const otlp = flags.find((flag) => flag.startsWith("--otlp="));
-const quotasFlag = flags.find((flag) => flag.startsWith("--quotas="));
-const quotas = quotasFlag?.slice("--quotas=".length);
-const known = new Set(["--auth", "--telemetry", "--cache-off", otlp, quotasFlag]);
+const redisFlag = flags.find((flag) => flag.startsWith("--redis="));
+const redis = redisFlag?.slice("--redis=".length);
+const quotas = flags.includes("--quotas");
+const known = new Set(["--auth", "--telemetry", "--cache-off", "--quotas", otlp, redisFlag]);
 if (!upstream || flags.some((flag) => !known.has(flag))) {
   throw new Error(
-    "usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]] [--quotas=<redis url>] [--cache-off]",
+    "usage: gateway-entry.ts <upstream url> [--auth] [--telemetry [--otlp=<trace ratio>]] [--redis=<url> [--quotas]] [--cache-off]",
   );
 }
 const auth = flags.includes("--auth");
@@ -38,7 +40,7 @@ const config = buildConfig({
   upstream: { max_connections_per_node: 8192 },
   nodes: [{ id: "bench-1", url: upstream, region: "fra" }],
   auth: auth || quotas ? { keys: [{ id: "bench", tenant: "bench", key: BENCH_API_KEY, ...limits() }] } : {},
-  ...(quotas ? { store: { redis_url: quotas, key_prefix: `fleetgate-bench:${process.pid}:` } } : {}),
+  ...(redis ? { store: { redis_url: redis, key_prefix: `fleetgate-bench:${process.pid}:` } } : {}),
   metrics: { enabled: telemetry },
   access_log: { enabled: telemetry },
   cache: { mode: flags.includes("--cache-off") ? "off" : "deterministic" },

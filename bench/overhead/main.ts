@@ -64,10 +64,19 @@ async function startTargets(upstreamUrl: string, profileDir: string | undefined,
     // The same gateway with API keys on: the authenticate stage's cost is the difference.
     const authed = await startNode(entry, [upstreamUrl, "--auth"], PROXY_CORE, [], true);
     targets.push({ name: "fleetgate+auth", url: authed.url, pids: () => [authed.child.pid] });
-    // With request and token limits on a shared Redis: the quota stage's reserve and settle round trips.
+    // The keyed gateway with its shared state in Redis, as replicas run it; then the same with request
+    // and token limits: the quota stage's reserve and settle round trips are the difference.
+    const shared = await startNode(
+      entry,
+      [upstreamUrl, "--auth", `--redis=${options.redisUrl}`],
+      PROXY_CORE,
+      [],
+      true,
+    );
+    targets.push({ name: "fleetgate+redis", url: shared.url, pids: () => [shared.child.pid] });
     const limited = await startNode(
       entry,
-      [upstreamUrl, `--quotas=${options.redisUrl}`],
+      [upstreamUrl, `--redis=${options.redisUrl}`, "--quotas"],
       PROXY_CORE,
       [],
       true,
@@ -183,10 +192,11 @@ async function main(): Promise<void> {
       "estimate, per-node circuit breakers, retry budget, failover, settle with its subscribers, and for streams " +
       "the SSE observer and the continuation transcript. fleetgate runs open (no keys); fleetgate+auth is the " +
       "same gateway with one configured API key that every request must present; both run with telemetry off " +
-      "(metrics.enabled and access_log.enabled false), fleetgate+telemetry with metrics and the access log on; fleetgate+quotas is fleetgate+auth with request and token limits " +
-      "on the key, reserved and settled in Redis (" +
+      "(metrics.enabled and access_log.enabled false), fleetgate+telemetry with metrics and the access log on; fleetgate+redis is fleetgate+auth with the shared state (affinity memory, keys, ledger) in " +
+      "Redis (" +
       options.redisUrl +
-      ") for every request.",
+      "), and fleetgate+quotas the same with request and token limits on the key, reserved and settled there " +
+      "for every request: their difference is the quotas' cost.",
     `Streams: ${options.streamChunks} chunks each, one SSE event per upstream write; chunks/s counts SSE events received by the client at ${options.streamConcurrency} concurrent streams (closed loop), TTFT is request start to first body byte.`,
     "Highest rate: open loop (latency from each request's scheduled time), bisected between a quarter of and 1.1× the closed-loop c=32 rate; 0 means p99 stayed ≥ 10 ms down to the lowest rate tried (≥ 50 rps); the load generator shares a core with the upstream, so the direct figure is the rig's ceiling.",
     "CPU-µs per request: the proxy process's utime+stime from /proc over the requests served (nginx: master + worker).",

@@ -15,6 +15,7 @@ export type TargetName =
   | "direct"
   | "fleetgate"
   | "fleetgate+auth"
+  | "fleetgate+redis"
   | "fleetgate+quotas"
   | "fleetgate+telemetry"
   | "nginx";

@@ -43,6 +43,7 @@ export const TARGETS: readonly TargetName[] = [
   "direct",
   "fleetgate",
   "fleetgate+auth",
+  "fleetgate+redis",
   "fleetgate+quotas",
   "fleetgate+telemetry",
   "nginx",
