@@ -3,7 +3,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SimContext } from "./context.js";
 import { Exchange } from "./exchange.js";
 import { embed } from "./generation.js";
-import { isRecord, LlamaError, llamaErrors, readJson, sendError, sendJson } from "./wire.js";
+import {
+  isRecord,
+  LlamaError,
+  llamaErrors,
+  readJson,
+  refusedUnsupported,
+  sendError,
+  sendJson,
+} from "./wire.js";
 
 const DIMS = 64;
 
@@ -18,13 +26,7 @@ export async function handleRerank(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (!ctx.options.embeddings) {
-    sendError(
-      res,
-      llamaErrors.notSupported("This server does not support reranking. Start it with `--reranking`"),
-    );
-    return;
-  }
+  if (refusedUnsupported(ctx.options.embeddings, res, "reranking", "--reranking")) return;
   const exchange = new Exchange(ctx, res);
   try {
     const body = await readJson(req);

@@ -5,7 +5,15 @@ import { Exchange } from "./exchange.js";
 import { embed } from "./generation.js";
 import { parseMessages } from "./request.js";
 import { renderChat } from "./template.js";
-import { isRecord, LlamaError, llamaErrors, readJson, sendError, sendJson } from "./wire.js";
+import {
+  isRecord,
+  LlamaError,
+  llamaErrors,
+  readJson,
+  refusedUnsupported,
+  sendError,
+  sendJson,
+} from "./wire.js";
 
 /** /tokenize, /detokenize, /apply-template and /v1/embeddings: the node's non-generating endpoints. */
 
@@ -52,13 +60,7 @@ export async function handleEmbeddings(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (!ctx.options.embeddings) {
-    sendError(
-      res,
-      llamaErrors.notSupported("This server does not support embeddings. Start it with `--embeddings`"),
-    );
-    return;
-  }
+  if (refusedUnsupported(ctx.options.embeddings, res, "embeddings", "--embeddings")) return;
   const faults = { ...ctx.faults };
   const exchange = new Exchange(ctx, res);
   try {

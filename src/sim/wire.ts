@@ -212,6 +212,24 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
   });
 }
 
+/**
+ * llama-server's 501 for a feature the server was not started with (`--embeddings`, `--reranking`);
+ * true when it answered so, and the handler is done.
+ */
+export function refusedUnsupported(
+  enabled: boolean,
+  res: ServerResponse,
+  feature: string,
+  flag: string,
+): boolean {
+  if (enabled) return false;
+  sendError(
+    res,
+    llamaErrors.notSupported(`This server does not support ${feature}. Start it with \`${flag}\``),
+  );
+  return true;
+}
+
 export function sendError(res: ServerResponse, error: LlamaError): void {
   if (res.headersSent) {
     res.destroy();
