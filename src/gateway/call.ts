@@ -20,6 +20,7 @@ import type { CallLifetime } from "./lifetime.js";
 import type { HeaderReader, HeaderValues } from "./locality.js";
 import type { CallContext } from "./node-call.js";
 import type { AttemptReport, CacheStatus, CallKind, CallOutcome, CallUsage } from "./outcome.js";
+import type { RequestView } from "./request-view.js";
 import type { Route } from "./route.js";
 
 interface IncomingBase {
@@ -71,6 +72,8 @@ export class Call implements CallContext {
   principal: Principal = OPEN_PRINCIPAL;
   /** The validated body, for the inference kinds. */
   request: ProxiedRequest | undefined;
+  /** What routing and quotas read of the body, in one shape whatever the endpoint. */
+  view: RequestView | undefined;
   /** The model asked for (the body's, or the path's for `GET /v1/models/{id}`). */
   model: string | undefined;
   features: RequestFeatures | undefined;

@@ -8,7 +8,7 @@ import {
   systemPromptKey,
 } from "../routing/index.js";
 import type { Recollection } from "./affinity.js";
-import { type ProxiedRequest, type RequestView, viewOf } from "./request-view.js";
+import type { RequestView } from "./request-view.js";
 
 export type { ProxiedRequest } from "./request-view.js";
 
@@ -21,8 +21,7 @@ export type FeatureContext = Pick<RequestFeatures, "prefixKey" | "origin" | "all
 };
 
 /** The conversation's identity, under which the node that served it is remembered. */
-export function conversationKeyOf(request: ProxiedRequest): string | undefined {
-  const view = viewOf(request);
+export function conversationKeyOf(view: RequestView): string | undefined {
   // Embeddings, rerank and the tokenizer utilities: no answer to place by affinity.
   if (view.maxTokens === 0) return undefined;
   if (view.messages) return prefixKeyForChat(view.messages);
@@ -30,30 +29,25 @@ export function conversationKeyOf(request: ProxiedRequest): string | undefined {
 }
 
 /** The prefixes under which the node that serves the request is remembered, shortest first. */
-export function affinityLinksOf(request: ProxiedRequest, conversationKey: string | undefined): PrefixLink[] {
-  const messages = conversationKey === undefined ? undefined : viewOf(request).messages;
+export function affinityLinksOf(view: RequestView, conversationKey: string | undefined): PrefixLink[] {
+  const messages = conversationKey === undefined ? undefined : view.messages;
   if (messages) return prefixChain(messages);
   return conversationKey === undefined ? [] : [{ key: conversationKey, messages: 0 }];
 }
 
 /** The prefix a request shares with others, for placement: its system prompt when it has one. */
 export function sharedPrefixKeyOf(
-  request: ProxiedRequest,
+  view: RequestView,
   conversationKey: string | undefined,
 ): string | undefined {
-  const messages = conversationKey === undefined ? undefined : viewOf(request).messages;
+  const messages = conversationKey === undefined ? undefined : view.messages;
   return (messages ? systemPromptKey(messages) : undefined) ?? conversationKey;
 }
 
-/** What routing needs to know about a request, read once from its validated body. */
-export function requestFeatures(
-  request: ProxiedRequest,
-  model: string,
-  context: FeatureContext,
-): RequestFeatures {
+/** What routing needs to know about a request, read once from its body's view. */
+export function requestFeatures(view: RequestView, model: string, context: FeatureContext): RequestFeatures {
   const { recalled, ...place } = context;
   const remembered = { rememberedNode: recalled?.nodeId, ...place };
-  const view = viewOf(request);
   const promptTokens = view.messages ? estimateChatTokens(view.messages) : inputTokens(view.prompt);
   if (view.maxTokens === 0) return { model, promptTokens, maxTokens: 0, stream: false, ...remembered };
   return {

@@ -2,7 +2,7 @@ import type { QuotaDemand, Quotas, TokenCounter } from "../accounting/index.js";
 import { toGatewayError } from "../errors.js";
 import type { ProxiedRequest } from "./features.js";
 import { errorReply, type GatewayReply } from "./reply.js";
-import { viewOf } from "./request-view.js";
+import type { RequestView } from "./request-view.js";
 import type { Stage } from "./stages.js";
 
 /**
@@ -14,7 +14,7 @@ export function limit(quotas: Quotas, counter: TokenCounter): Stage {
   return async function quotaStage(call, next) {
     const decision = await quotas.reserve(
       call.principal,
-      demandOf(call.request, call.model, counter),
+      demandOf(call.request, call.view, call.model, counter),
       call.requestId,
     );
     if (!decision.ok) {
@@ -38,11 +38,11 @@ export function limit(quotas: Quotas, counter: TokenCounter): Stage {
 
 function demandOf(
   request: ProxiedRequest | undefined,
+  view: RequestView | undefined,
   model: string | undefined,
   counter: TokenCounter,
 ): QuotaDemand {
-  if (!request) return { model, countPrompt: undefined, completionCap: undefined, choices: 1 };
-  const view = viewOf(request);
+  if (!request || !view) return { model, countPrompt: undefined, completionCap: undefined, choices: 1 };
   const { messages, prompt } = view;
   const body = request.body as { n?: number | null };
   return {

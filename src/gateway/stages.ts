@@ -16,6 +16,7 @@ import {
 import { type HeaderReader, type LocalityPolicy, requestLocality } from "./locality.js";
 import type { ModelNames } from "./model-names.js";
 import type { GatewayReply } from "./reply.js";
+import { viewOf } from "./request-view.js";
 import { routeRequest } from "./route.js";
 import { bodyAskingForUsage } from "./usage-request.js";
 
@@ -85,15 +86,18 @@ export function parse(
     const model = models.resolve(request.body.model);
     call.model = model;
     checkModel(call.principal, model);
-    const conversationKey = conversationKeyOf(request);
-    const sharedKey = sharedPrefixKeyOf(request, conversationKey);
-    const links = affinityLinksOf(request, conversationKey);
+    // One view of the body for every reader: routing's features here, the quota stage's demand later.
+    const view = viewOf(request);
+    call.view = view;
+    const conversationKey = conversationKeyOf(view);
+    const sharedKey = sharedPrefixKeyOf(view, conversationKey);
+    const links = affinityLinksOf(view, conversationKey);
     // The conversation's own key first: the node that serves it counts it as held in one of its slots.
     call.affinityKeys = [...new Set([conversationKey, ...links.map((link) => link.key)])].filter(
       (key) => key !== undefined,
     );
     const place = requestLocality(locality, incoming);
-    call.features = requestFeatures(request, model, {
+    call.features = requestFeatures(view, model, {
       prefixKey: sharedKey,
       recalled: await affinity?.recall(links),
       origin: place.origin,
