@@ -10,9 +10,8 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConfig } from "../../src/config/index.js";
 import { type RunningGateway, startGateway } from "../../src/main.js";
-import { RedisStore } from "../../src/store/index.js";
 import { silentLogger } from "../../src/telemetry/index.js";
-import { testRedisUrl } from "../support/redis.js";
+import { clearRedisPrefix, testRedisUrl } from "../support/redis.js";
 import { type LlamaFleet, startLlamaFleet, TINY_MODEL_ALIAS } from "./llama-harness.js";
 import { shapeDiff } from "./shape.js";
 
@@ -98,9 +97,7 @@ describe("the prompt cache on real llama-servers", () => {
     await Promise.all(replicas.map((replica) => replica.close()));
     proxy?.server.close();
     await fleet?.stop();
-    const store = new RedisStore({ url: redisUrl, keyPrefix: prefix });
-    await store.clear();
-    await store.close();
+    await clearRedisPrefix(redisUrl, prefix);
   });
 
   const ask = (tag: string) => ({

@@ -8,10 +8,15 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LlamaServerHandle, startLlamaServer } from "../../src/llama/server.js";
 import type { RunningGateway } from "../../src/main.js";
-import { RedisStore } from "../../src/store/index.js";
-import { eventually, postJson } from "../support/fleet.js";
-import { ENROLLMENT_TOKEN, nodeOn, startOpenGateway } from "../support/open-fleet.js";
-import { testRedisUrl } from "../support/redis.js";
+import { postJson } from "../support/fleet.js";
+import {
+  ENROLLMENT_TOKEN,
+  type NodeReportView,
+  nodeOn,
+  onEveryReplica,
+  startOpenGateway,
+} from "../support/open-fleet.js";
+import { clearRedisPrefix, testRedisUrl } from "../support/redis.js";
 import { ensureLlamaServerBinary, ensureTinyModel, freePort, TINY_MODEL_ALIAS } from "./llama-harness.js";
 
 const REDIS_URL = testRedisUrl();
@@ -61,17 +66,11 @@ describe("nodes joining two replicas through their agents", () => {
     for (const agent of agents) agent.kill("SIGKILL");
     await Promise.all(replicas.map((replica) => replica.close()));
     await Promise.all(servers.map((server) => server.stop()));
-    const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
-    await store.clear();
-    await store.close();
+    await clearRedisPrefix(REDIS_URL, prefix);
   });
 
-  const onBoth = (
-    id: string,
-    check: (node: Awaited<ReturnType<typeof nodeOn>>) => boolean,
-    timeoutMs: number,
-  ) =>
-    eventually(async () => (await Promise.all(replicas.map((r) => nodeOn(r, id)))).every(check), timeoutMs);
+  const onBoth = (id: string, check: (node: NodeReportView | undefined) => boolean, timeoutMs: number) =>
+    onEveryReplica(replicas, id, check, timeoutMs);
 
   it("a join is seen by both replicas and traffic flows; SIGTERM drains, then the node is gone from both", async () => {
     const [a, b] = replicas as [RunningGateway, RunningGateway];

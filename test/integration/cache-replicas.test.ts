@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConfig } from "../../src/config/index.js";
 import { type RunningGateway, startGateway } from "../../src/main.js";
 import { type SimNode, startSimNode } from "../../src/sim/index.js";
-import { RedisStore } from "../../src/store/index.js";
 import { silentLogger } from "../../src/telemetry/index.js";
 import { adminFetch, postJson, startFleet, TEST_ADMIN_TOKEN } from "../support/fleet.js";
 import { parseScrape, select } from "../support/prometheus.js";
-import { testRedisUrl } from "../support/redis.js";
+import { clearRedisPrefix, testRedisUrl } from "../support/redis.js";
 
 const REDIS_URL = testRedisUrl();
 
@@ -38,9 +37,7 @@ describe("the prompt cache across two replicas sharing Redis", () => {
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.close()));
     await sim.close();
-    const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
-    await store.clear();
-    await store.close();
+    await clearRedisPrefix(REDIS_URL, prefix);
   });
 
   it("send ten concurrent identical requests to the node once, and give every client the same answer", async () => {

@@ -2,10 +2,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/main.js";
 import { type SimNode, startSimNode } from "../../src/sim/index.js";
-import { RedisStore } from "../../src/store/index.js";
 import { eventually, postJson } from "../support/fleet.js";
-import { fleetCall, nodeOn, startOpenGateway } from "../support/open-fleet.js";
-import { testRedisUrl } from "../support/redis.js";
+import { fleetCall, type NodeReportView, onEveryReplica, startOpenGateway } from "../support/open-fleet.js";
+import { clearRedisPrefix, testRedisUrl } from "../support/redis.js";
 
 const REDIS_URL = testRedisUrl();
 const TTL_MS = 1500;
@@ -28,17 +27,11 @@ describe("registered nodes shared by two replicas on Redis", () => {
   afterAll(async () => {
     await Promise.all(replicas.map((replica) => replica.close()));
     await Promise.all(sims.map((sim) => sim.close()));
-    const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
-    await store.clear();
-    await store.close();
+    await clearRedisPrefix(REDIS_URL, prefix);
   });
 
-  const onBoth = (
-    id: string,
-    check: (node: Awaited<ReturnType<typeof nodeOn>>) => boolean,
-    timeoutMs: number,
-  ) =>
-    eventually(async () => (await Promise.all(replicas.map((r) => nodeOn(r, id)))).every(check), timeoutMs);
+  const onBoth = (id: string, check: (node: NodeReportView | undefined) => boolean, timeoutMs: number) =>
+    onEveryReplica(replicas, id, check, timeoutMs);
 
   it("a join through one replica is seen by both within 2 s, and traffic flows through the other", async () => {
     const [a, b] = replicas as [RunningGateway, RunningGateway];

@@ -1,7 +1,7 @@
 import { buildConfig, type GatewayConfigInput } from "../../src/config/index.js";
 import { type RunningGateway, type StartHooks, startGateway } from "../../src/main.js";
 import { silentLogger } from "../../src/telemetry/index.js";
-import { adminFetch, TEST_ADMIN_TOKEN } from "./fleet.js";
+import { adminFetch, eventually, TEST_ADMIN_TOKEN } from "./fleet.js";
 
 export const ENROLLMENT_TOKEN = "enroll-test-token-0123456789";
 
@@ -60,4 +60,17 @@ export async function nodeOn(gateway: RunningGateway, id: string): Promise<NodeR
   const response = await adminFetch(gateway.url, "/admin/nodes");
   const { nodes } = (await response.json()) as { nodes: NodeReportView[] };
   return nodes.find((node) => node.id === id);
+}
+
+/** Waits until every replica's view of node `id` passes `check`; whether it did within `timeoutMs`. */
+export function onEveryReplica(
+  replicas: readonly RunningGateway[],
+  id: string,
+  check: (node: NodeReportView | undefined) => boolean,
+  timeoutMs: number,
+): Promise<boolean> {
+  return eventually(
+    async () => (await Promise.all(replicas.map((r) => nodeOn(r, id)))).every(check),
+    timeoutMs,
+  );
 }
