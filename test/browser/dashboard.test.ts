@@ -9,6 +9,8 @@ import { postJson, startFleet, TEST_ADMIN_TOKEN, type TestFleet } from "../suppo
 const API_KEY = "dashboard-test-key-0123456789";
 const REGIONS = ["fra", "iad", "sin"];
 const DOWN_WITHIN_MS = 5000;
+// The page redraws every second; vitest's default poll gives up after one, too soon on a loaded machine.
+const REDRAWN = { timeout: 5000 };
 
 describe("the dashboard in a browser", () => {
   let fleet: TestFleet;
@@ -67,7 +69,7 @@ describe("the dashboard in a browser", () => {
 
     await page.fill("#token", "not-the-admin-token-0123");
     await page.click("#login-form button[type=submit]");
-    await expect.poll(() => page.locator("#login-error").textContent()).toMatch(/Not accepted/);
+    await expect.poll(() => page.locator("#login-error").textContent(), REDRAWN).toMatch(/Not accepted/);
     expect(await page.locator("#board").isHidden()).toBe(true);
     expect(await page.context().cookies()).toEqual([]);
   });
@@ -87,8 +89,8 @@ describe("the dashboard in a browser", () => {
     });
     expect(cookie?.value).not.toContain(TEST_ADMIN_TOKEN);
 
-    await expect.poll(() => listedNodes(page)).toEqual(["node-0", "node-1", "node-2"]);
-    await expect.poll(() => nodeState(page, "node-0")).toBe("healthy");
+    await expect.poll(() => listedNodes(page), REDRAWN).toEqual(["node-0", "node-1", "node-2"]);
+    await expect.poll(() => nodeState(page, "node-0"), REDRAWN).toBe("healthy");
     expect(await page.locator('tr[data-node="node-1"] td:nth-child(4)').textContent()).toBe("iad");
 
     const calls = 6;
@@ -102,7 +104,7 @@ describe("the dashboard in a browser", () => {
       await reply.text();
     }
     await expect
-      .poll(() => page.locator('#usage-tenants tr[data-name="acme"] td.requests').textContent())
+      .poll(() => page.locator('#usage-tenants tr[data-name="acme"] td.requests').textContent(), REDRAWN)
       .toBe(String(calls));
     expect(await page.locator('#usage-keys tr[data-name="web-app"] td.requests').textContent()).toBe(
       String(calls),
@@ -126,7 +128,7 @@ describe("the dashboard in a browser", () => {
     const page = await open({ extraHTTPHeaders: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     await page.locator("#board").waitFor({ state: "visible" });
     expect(await page.locator("#login").isHidden()).toBe(true);
-    await expect.poll(() => listedNodes(page)).toEqual(["node-0", "node-1", "node-2"]);
+    await expect.poll(() => listedNodes(page), REDRAWN).toEqual(["node-0", "node-1", "node-2"]);
     expect(await page.context().cookies()).toEqual([]);
   });
 });
