@@ -8,6 +8,9 @@ export interface RequestRecord extends ChatOutcome {
   readonly sentAtMs: number;
   /** Sent while the designated node was slowed down. */
   readonly duringSlowdown: boolean;
+  /** For conversation turns: the conversation's position in the plan and the turn's, from 0. */
+  readonly conversation?: number | undefined;
+  readonly turn?: number | undefined;
 }
 
 interface Clock {
@@ -23,11 +26,17 @@ async function until(clock: Clock, atMs: number): Promise<void> {
   if (wait > 0) await sleep(wait);
 }
 
-async function send(fleet: BenchFleet, clock: Clock, arrival: Arrival, records: RequestRecord[] | undefined) {
+async function send(
+  fleet: BenchFleet,
+  clock: Clock,
+  arrival: Arrival,
+  records: RequestRecord[] | undefined,
+  position: Pick<RequestRecord, "conversation" | "turn"> = {},
+) {
   const sentAtMs = clock.now();
   const duringSlowdown = clock.slowSince !== undefined && sentAtMs >= clock.slowSince;
   const outcome = await streamChat(fleet.baseUrl, arrival.request, clock.ttftTimeoutMs);
-  records?.push({ ...outcome, sentAtMs, duringSlowdown });
+  records?.push({ ...outcome, sentAtMs, duringSlowdown, ...position });
   return outcome;
 }
 
@@ -59,11 +68,20 @@ async function runConversation(
 ): Promise<void> {
   await until(clock, conversation.startMs);
   const exchanges: ChatMessage[] = [];
-  for (const turn of conversation.turns) {
+  for (const [index, turn] of conversation.turns.entries()) {
     const opening = exchanges.length === 0 && conversation.context !== undefined;
     const user = opening ? `${conversation.context}\n\n${turn.user}` : turn.user;
     const messages = history(conversation.system, exchanges, user);
-    const outcome = await send(fleet, clock, { atMs: clock.now(), request: { ...shape, messages } }, records);
+    const outcome = await send(
+      fleet,
+      clock,
+      { atMs: clock.now(), request: { ...shape, messages } },
+      records,
+      {
+        conversation: conversation.id,
+        turn: index,
+      },
+    );
     if (outcome.ok)
       exchanges.push({ role: "user", content: user }, { role: "assistant", content: outcome.text });
     await sleep(turn.thinkMs);

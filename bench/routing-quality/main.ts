@@ -1,9 +1,10 @@
 /**
  * Routing quality: every routing policy on the same seeded workloads through a real gateway, measured
  * from the client: workloads in workloads.ts, the fleet in fleet-spec.ts, metrics in metrics.ts.
- * Run: npm run bench:routing [-- --repeats N --seed N --policies a,b --workloads a,b,c --llama]
+ * Run: npm run bench:routing [-- --repeats N --seed N --policies a,b --workloads a,b,c --llama
+ *   --records FILE (every measured request as a line of JSON)]
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { ROUTING_STRATEGIES, type RoutingStrategy } from "../../src/routing/index.js";
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     seed: { type: "string", default: "7" },
     policies: { type: "string", default: ROUTING_STRATEGIES.join(",") },
     workloads: { type: "string" },
+    records: { type: "string" },
   },
 });
 
@@ -45,12 +47,22 @@ const workloads = listOf<WorkloadId>(
 if (args.llama && workloads.some((w) => w !== "b")) throw new Error("--llama runs workload (b) only");
 
 const llama = args.llama ? await startLlamaBench(log).catch(fail) : undefined;
+const recordsFile = args.records;
+if (recordsFile !== undefined) writeFileSync(recordsFile, "");
 const base: Omit<MatrixOptions, "scale" | "model" | "startFleet"> = {
   policies,
   workloads,
   repeats,
   seed,
   log,
+  onRecords:
+    recordsFile === undefined
+      ? undefined
+      : (run, records) =>
+          appendFileSync(
+            recordsFile,
+            records.map(({ text: _, ...r }) => `${JSON.stringify({ ...run, ...r })}\n`).join(""),
+          ),
 };
 const started = performance.now();
 let results: Awaited<ReturnType<typeof runMatrix>>;

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { RoutingStrategy } from "../../src/routing/index.js";
 import { medianMetrics } from "./aggregate.js";
-import { drive } from "./driver.js";
+import { drive, type RequestRecord } from "./driver.js";
 import type { BenchFleet } from "./fleet.js";
 import { type CellMetrics, summarize } from "./metrics.js";
 import {
@@ -23,6 +23,14 @@ export interface MatrixOptions {
   /** A fresh fleet and gateway for one run. */
   readonly startFleet: (policy: RoutingStrategy) => Promise<BenchFleet>;
   readonly log: (line: string) => void;
+  /** Told every measured request of a run, for `--records`. */
+  readonly onRecords?: ((run: RunId, records: readonly RequestRecord[]) => void) | undefined;
+}
+
+export interface RunId {
+  readonly policy: RoutingStrategy;
+  readonly workload: WorkloadId;
+  readonly seed: number;
 }
 
 export interface CellResult {
@@ -58,6 +66,7 @@ export async function runMatrix(options: MatrixOptions): Promise<CellResult[]> {
           lag.disable();
           await fleet.close();
         }
+        options.onRecords?.({ policy, workload, seed }, records);
         const metrics = summarize(
           records,
           options.scale.ttftTimeoutMs,

@@ -16,6 +16,8 @@ export interface Arrival {
 }
 
 export interface Conversation {
+  /** Position in the plan, for per-request records. */
+  readonly id: number;
   readonly startMs: number;
   /** Conversations of one lane run one after another; each lane is one user at a time. */
   readonly lane: number;
@@ -105,6 +107,7 @@ function conversations(seed: number, scale: WorkloadScale): Conversation[] {
   const [thinkBase, thinkMean, thinkCap] = scale.thinkMs;
   const words = scale.ownContextWords;
   return starts.map((startMs, i) => ({
+    id: i,
     startMs,
     lane: scale.lanes === undefined ? i : i % scale.lanes,
     system: systems[Math.floor(random() * systems.length)]!,
