@@ -8,6 +8,12 @@ import { postJson } from "../support/fleet.js";
 import { clearRedisPrefix, testRedisUrl } from "../support/redis.js";
 
 const REDIS_URL = testRedisUrl();
+/**
+ * About 1,900 tokens, a second of prefill on a sim: worth more than the remembered node's predicted
+ * wait, which one stalled request of a loaded machine inflates (with a short prompt the latency
+ * policy rightly left for a node it predicted faster, "affinity=slower").
+ */
+const SYSTEM = { role: "system", content: "You are a careful assistant. ".repeat(200) };
 
 describe("two gateway replicas sharing Redis", () => {
   const prefix = `fleetgate-test-${randomUUID()}:`;
@@ -18,9 +24,7 @@ describe("two gateway replicas sharing Redis", () => {
     sims = await Promise.all([0, 1, 2].map(() => startSimNode({ model: "tiny" })));
     const config = buildConfig({
       server: { host: "127.0.0.1", port: 0 },
-      // A probe cut short by a stalled test process would take the conversation's node out of
-      // rotation, and the next turn elsewhere; the replicas' agreement is under test, not health.
-      health: { interval_ms: 100, timeout_ms: 10_000 },
+      health: { interval_ms: 100 },
       store: { redis_url: REDIS_URL, key_prefix: prefix },
       nodes: sims.map((sim, i) => ({ id: `node-${i}`, url: sim.url })),
     });
@@ -34,7 +38,10 @@ describe("two gateway replicas sharing Redis", () => {
 
   it("agree on a conversation's node, whichever replica each turn reaches", async () => {
     for (let conversation = 0; conversation < 4; conversation++) {
-      const messages: object[] = [{ role: "user", content: `Conversation ${conversation}: hello there.` }];
+      const messages: object[] = [
+        SYSTEM,
+        { role: "user", content: `Conversation ${conversation}: hello there.` },
+      ];
       const served: string[] = [];
       for (let turn = 0; turn < 4; turn++) {
         const replica = replicas[turn % 2]!;
