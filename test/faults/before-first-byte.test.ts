@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { TestFleet } from "../support/fleet.js";
-import { faultFleet } from "./support/fleet.js";
+import { faultFleet, LIFECYCLE_TEST_TIMEOUT_MS } from "./support/fleet.js";
 import {
   expectBreakerLifecycle,
   faultLifecycle,
@@ -23,7 +23,9 @@ afterEach(async () => {
 
 const streamsOnly = (specs: RequestSpec[]) => specs.map((spec) => ({ ...spec, stream: true }));
 
-describe("faults before the first byte, under concurrent load", () => {
+describe("faults before the first byte, under concurrent load", {
+  timeout: LIFECYCLE_TEST_TIMEOUT_MS,
+}, () => {
   it("5xx storm: every request fails over and succeeds; the breaker opens and recovers", async () => {
     fleet = await faultFleet();
     const result = await faultLifecycle(fleet, {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { TestFleet } from "../support/fleet.js";
-import { faultFleet, REQUEST_TIMEOUT_MS } from "./support/fleet.js";
+import { faultFleet, LIFECYCLE_TEST_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "./support/fleet.js";
 import { expectBreakerLifecycle, faultLifecycle, successRate } from "./support/lifecycle.js";
 import { type RequestSpec, requestMix } from "./support/load.js";
 
@@ -17,7 +17,7 @@ afterEach(async () => {
 
 const unary = (specs: RequestSpec[]) => specs.map((spec) => ({ ...spec, stream: false }));
 
-describe("non-streamed requests on a hung node", () => {
+describe("non-streamed requests on a hung node", { timeout: LIFECYCLE_TEST_TIMEOUT_MS }, () => {
   for (const fault of ["hang before headers", "hang mid-stream"] as const) {
     it(`${fault}: non-streamed requests fail over well before the request deadline`, async () => {
       fleet = await faultFleet();

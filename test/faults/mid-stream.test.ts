@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type SimNode, startSimNode } from "../../src/sim/index.js";
 import type { TestFleet } from "../support/fleet.js";
-import { FAST_SIM, faultFleet, GUARD_MS } from "./support/fleet.js";
+import { FAST_SIM, faultFleet, GUARD_MS, LIFECYCLE_TEST_TIMEOUT_MS } from "./support/fleet.js";
 import {
   expectBreakerLifecycle,
   faultLifecycle,
@@ -55,7 +55,7 @@ function expectContinuations(records: readonly RequestRecord[]): void {
   expect(successRate(records)).toBeCloseTo((records.length - cut) / records.length, 5);
 }
 
-describe("faults after the first byte, under concurrent load", () => {
+describe("faults after the first byte, under concurrent load", { timeout: LIFECYCLE_TEST_TIMEOUT_MS }, () => {
   it("died mid-stream: chat streams continue elsewhere, completion streams end with an explicit error", async () => {
     fleet = await faultFleet();
     const result = await faultLifecycle(fleet, {
@@ -70,8 +70,7 @@ describe("faults after the first byte, under concurrent load", () => {
     expectContinuations(result.fault.records);
   });
 
-  // Streams only: a non-streamed request on a node that hangs mid-generation waits for the request
-  // deadline (see pending/hang-unary.pending.ts).
+  // Streams only: hang-unary.test.ts covers non-streamed requests on a node that hangs mid-generation.
   it("hang mid-stream: silence past idle_timeout_ms is continued or ended explicitly", async () => {
     fleet = await faultFleet();
     const streams = (specs: RequestSpec[]) => specs.map((spec) => ({ ...spec, stream: true }));

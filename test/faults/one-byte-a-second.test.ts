@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startFleet, type TestFleet } from "../support/fleet.js";
 import { classifyStream } from "./support/classify.js";
-import { FAST_SIM, faultFleet } from "./support/fleet.js";
+import { FAST_SIM, faultFleet, LIFECYCLE_TEST_TIMEOUT_MS } from "./support/fleet.js";
 import { expectBreakerLifecycle, faultLifecycle, successRate } from "./support/lifecycle.js";
 import { type RequestSpec, requestMix } from "./support/load.js";
 
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const streams = (specs: RequestSpec[]) => specs.map((spec) => ({ ...spec, stream: true }));
 
-describe("a node trickling one byte at a time", () => {
+describe("a node trickling one byte at a time", { timeout: LIFECYCLE_TEST_TIMEOUT_MS }, () => {
   it("a stream the gateway gives up on ends with a whole, parseable error event", async () => {
     fleet = await startFleet([{ ...FAST_SIM, faults: { slowBytesPerSecond: 1 } }], {
       config: { server: { request_timeout_ms: 1500 } },

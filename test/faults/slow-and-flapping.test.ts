@@ -3,7 +3,7 @@ import type { SimNode } from "../../src/sim/index.js";
 import type { TestFleet } from "../support/fleet.js";
 import { until } from "./support/admin.js";
 import { FAULTS } from "./support/faults.js";
-import { FAULTY, faultFleet, GUARD_MS, TIGHT } from "./support/fleet.js";
+import { FAULTY, faultFleet, GUARD_MS, LIFECYCLE_TEST_TIMEOUT_MS, TIGHT } from "./support/fleet.js";
 import { successRate, violations } from "./support/lifecycle.js";
 import { type RequestRecord, requestMix, runConcurrent } from "./support/load.js";
 import { watchFaulty } from "./support/scenario.js";
@@ -30,7 +30,7 @@ const FLAP_CONFIG = { ...TIGHT, health: { unhealthy_threshold: 4, healthy_thresh
 const servedBy = (records: readonly RequestRecord[], node: string) =>
   records.filter((record) => record.node === node && record.outcome.verdict === "success").length;
 
-describe("faults that must not cost a request", () => {
+describe("faults that must not cost a request", { timeout: LIFECYCLE_TEST_TIMEOUT_MS }, () => {
   it("flapping health (200 ms periods, probes every 100 ms): never taken out, nothing fails", async () => {
     fleet = await faultFleet(undefined, FLAP_CONFIG);
     const watch = watchFaulty(fleet);

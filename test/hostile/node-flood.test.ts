@@ -17,6 +17,9 @@ import { keepBusy, loopDelay, watchDowns } from "./support/node-harness.js";
  */
 const MiB = 1024 * 1024;
 const FLOOD_MS = 2500;
+/** Flooded requests the hostile node must have had, and answers the clients must have got. */
+const FLOODED = 4;
+const SERVED = 11;
 const FAST: SimNodeOptions = { ttftMs: 5, tokensPerSecond: 400 };
 
 let fleet: TestFleet | undefined;
@@ -76,16 +79,23 @@ describe("a node that floods without event boundaries", () => {
       hostile.setFaults({ endlessEvent: floodAfter(after) });
       const downs = watchDowns(fleet.gateway.url, ["node-1", "node-2"]);
       const delay = loopDelay();
-      const results = await keepBusy(FLOOD_MS, 4, () => streamed(baseURL, kind));
+      // Each request to the flooding node costs seconds of CPU when the machine is loaded: flood
+      // until it has had a few, rather than for a fixed time that a slow machine fills with fewer.
+      const results = await keepBusy(FLOOD_MS, 4, () => streamed(baseURL, kind), {
+        enough: (done) => hostile.stats().completionRequests >= FLOODED && done.length >= SERVED,
+        maxMs: FLOOD_MS * 4,
+      });
       const { p99, max } = delay.stop();
       expect(downs.stop()).toEqual([]);
       expect(
         p99,
         `event-loop delay p99 ${p99.toFixed(1)} ms (max ${max.toFixed(1)}), ${baseline.p99.toFixed(1)} ms without the flood`,
       ).toBeLessThan(baseline.p99 * 3 + 300);
-      expect(hostile.stats().completionRequests).toBeGreaterThan(3);
+      expect(hostile.stats().completionRequests).toBeGreaterThanOrEqual(FLOODED);
       expect(results.filter((result) => result !== "200 complete")).toEqual([]);
-      expect(results.length).toBeGreaterThan(10);
+      expect(results.length).toBeGreaterThanOrEqual(SERVED);
     },
+    // Past the flood's own longest stretch, on a loaded machine.
+    FLOOD_MS * 4 + 20_000,
   );
 });

@@ -25,7 +25,8 @@ export async function loadWithFault(
   }, 5);
   try {
     const records = await runConcurrent(fleet.gateway.url, specs, concurrency, { guardMs: GUARD_MS });
-    await until(() => watch.sawBreaker("open"), 1000);
+    // Generous: `until` returns as soon as the watch, polling every 20 ms, has seen it.
+    await until(() => watch.sawBreaker("open"), 5000);
     requestsAtOpen ??= watch.sawBreaker("open") ? faulty.stats().completionRequests : undefined;
     return { records, requestsAtOpen };
   } finally {
@@ -76,14 +77,15 @@ export async function recover(
   node: SimNode,
   seed: number,
 ): Promise<Recovery> {
-  await until(() => watch.breaker === "half-open", RESET_TIMEOUT_MS * 4);
+  // Long past the reset timeout: a watch that missed half-open would see the path skip it.
+  await until(() => watch.breaker === "half-open", RESET_TIMEOUT_MS + 10_000);
   let served = false;
   const specs = requestMix(12, seed);
   for (const spec of specs) {
     const before = node.stats().completionRequests;
     const [record] = await runConcurrent(fleet.gateway.url, [spec], 1, { guardMs: GUARD_MS });
     if (node.stats().completionRequests > before && record?.outcome.verdict === "success") served = true;
-    if (served && (await until(() => watch.breaker === "closed", 500))) break;
+    if (served && (await until(() => watch.breaker === "closed", 2000))) break;
   }
   return { breakerPath: [...watch.breakers], served, closed: watch.breaker === "closed" };
 }

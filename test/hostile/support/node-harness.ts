@@ -117,13 +117,33 @@ export function watchDowns(gatewayURL: string, ids: readonly string[], everyMs =
   };
 }
 
-/** Runs `work` over and over, `concurrency` at a time, until `ms` have passed; returns every result. */
-export async function keepBusy<T>(ms: number, concurrency: number, work: () => Promise<T>): Promise<T[]> {
-  const until = Date.now() + ms;
+export interface BusyUntil<T> {
+  /** What the stretch must have seen before it ends; a loaded machine takes longer to get there. */
+  readonly enough: (results: readonly T[]) => boolean;
+  /** Ends the stretch even without enough, so the test's assertions say what was missing. */
+  readonly maxMs: number;
+}
+
+/**
+ * Runs `work` over and over, `concurrency` at a time, until `ms` have passed and, when told, until
+ * there is enough; returns every result.
+ */
+export async function keepBusy<T>(
+  ms: number,
+  concurrency: number,
+  work: () => Promise<T>,
+  until?: BusyUntil<T>,
+): Promise<T[]> {
+  const started = Date.now();
   const results: T[] = [];
+  const busy = () => {
+    const elapsed = Date.now() - started;
+    if (elapsed < ms) return true;
+    return until !== undefined && elapsed < until.maxMs && !until.enough(results);
+  };
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (Date.now() < until) results.push(await work());
+      while (busy()) results.push(await work());
     }),
   );
   return results;

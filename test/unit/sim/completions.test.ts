@@ -129,7 +129,12 @@ describe("sim node: text completions", () => {
 
 describe("sim node: slots and prompt cache", () => {
   it("reuses the conversation prefix from the slot cache: cached_tokens > 0 and a shorter prefill", async () => {
-    const node = await sim({ slots: 2, prefillTokensPerSecond: 5000 });
+    // A slow prefill, so that the whole prompt would take seconds: a loaded machine can only lengthen
+    // the short cached prefill, and has to stall it for about two seconds to make it look uncached.
+    const ttftMs = 5;
+    const prefillTokensPerSecond = 200;
+    const node = await sim({ slots: 2, ttftMs, prefillTokensPerSecond });
+    const prefillMs = (tokens: number) => ttftMs + (tokens * 1000) / prefillTokensPerSecond;
     const system = { role: "system", content: "You are a careful assistant. ".repeat(40) };
     const first = { role: "user", content: "Tell me about slots." };
     const turn1 = await json<Completion>(post(node, "/v1/chat/completions", { messages: [system, first] }));
@@ -141,15 +146,26 @@ describe("sim node: slots and prompt cache", () => {
     expect(cached).toBe(turn1.usage.prompt_tokens + turn1.usage.completion_tokens);
     expect(turn2.timings.cache_n).toBe(cached);
     expect(turn2.timings.prompt_n).toBe(turn2.usage.prompt_tokens - cached);
-    expect(turn2.timings.prompt_ms).toBeLessThan(turn1.timings.prompt_ms / 2);
+    // Timers never fire early: the uncached first turn took at least its pace.
+    expect(turn1.timings.prompt_ms).toBeGreaterThanOrEqual(prefillMs(turn1.timings.prompt_n) - 1);
+    expect(turn2.timings.prompt_ms).toBeLessThan(prefillMs(turn2.usage.prompt_tokens));
   });
 
   it("queues requests when every slot is busy and reports them as deferred", async () => {
-    const node = await sim({ slots: 1, tokensPerSecond: 200 });
-    const requests = [1, 2, 3].map((i) =>
+    // The first request holds the only slot until the test lets go, so the queue is read while it
+    // surely holds the other two: a 30 ms answer could be done before a starved test looked.
+    const node = await sim({ slots: 1, tokensPerSecond: 200, faults: { hangMidStreamAfterTokens: 2 } });
+    const holder = new AbortController();
+    const held = post(node, "/v1/chat/completions", chatBody("q0", { max_tokens: 6 }), {
+      signal: holder.signal,
+    }).catch((error: unknown) => error);
+    await until(() => node.stats().busySlots === 1, 10_000);
+    // Faults apply as they were when a request arrived: only the holder hangs.
+    node.setFaults({ hangMidStreamAfterTokens: null });
+    const requests = [1, 2].map((i) =>
       post(node, "/v1/chat/completions", chatBody(`q${i}`, { max_tokens: 6 })),
     );
-    await until(async () => (await metric(node, "requests_deferred")) === 2);
+    await until(async () => (await metric(node, "requests_deferred")) === 2, 10_000);
     expect(await metric(node, "requests_processing")).toBe(1);
     expect(node.stats()).toMatchObject({ busySlots: 1, deferred: 2 });
     const slots = await json<unknown[]>(fetch(`${node.url}/slots`));
@@ -158,18 +174,23 @@ describe("sim node: slots and prompt cache", () => {
       n_prompt_tokens: expect.any(Number),
       next_token: [{ has_next_token: true, n_remain: expect.any(Number) }],
     });
+    holder.abort();
+    expect(await held).toMatchObject({ name: "AbortError" });
     const bodies = await Promise.all(requests.map((r) => json<Completion>(r)));
-    expect(bodies.every((b) => b.usage.completion_tokens === 6)).toBe(true);
+    expect(bodies.map((b) => b.usage.completion_tokens)).toEqual([6, 6]);
     expect(await metric(node, "requests_deferred")).toBe(0);
   });
 
   it("stops generating and frees the slot as soon as the client aborts", async () => {
+    // 20 s of decoding: a slot free within the 10 s waited below was freed by the abort. A count of
+    // tokens would not tell, since a starved sim sends every overdue token at once when it wakes.
+    const maxTokens = 2000;
     const node = await sim({ slots: 1, tokensPerSecond: 100 });
     const controller = new AbortController();
     const res = await post(
       node,
       "/v1/chat/completions",
-      chatBody("long", { stream: true, max_tokens: 500 }),
+      chatBody("long", { stream: true, max_tokens: maxTokens }),
       {
         signal: controller.signal,
       },
@@ -177,9 +198,8 @@ describe("sim node: slots and prompt cache", () => {
     await readSomeEvents(res, 3);
     expect(node.stats().busySlots).toBe(1);
     controller.abort();
-    await until(() => node.stats().busySlots === 0);
-    const generated = node.stats().tokensGenerated;
-    expect(generated).toBeLessThan(50);
+    await until(() => node.stats().busySlots === 0, 10_000);
+    expect(node.stats().tokensGenerated).toBeLessThan(maxTokens);
     expect(node.stats().requestsAborted).toBe(1);
     const next = await post(node, "/v1/chat/completions", chatBody("after", { max_tokens: 2 }));
     expect(next.status).toBe(200);
