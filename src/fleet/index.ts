@@ -10,6 +10,7 @@ export {
 export type { HealthThresholds, ProbeVerdict } from "./health.js";
 export { parseMetrics, parseSlots } from "./llama-probes.js";
 export { type CapacityReading, NodeEntry, type RequestObservation } from "./node-entry.js";
+export type { PrefillSample } from "./prefill-work.js";
 export { type ProbeResponse, Prober, type ProberOptions, type ProbeTransport } from "./prober.js";
 export { RegisteredFleet, type RegisteredFleetOptions } from "./registered-fleet.js";
 export { FleetRegistry, type ModelListing, type RegistryOptions } from "./registry.js";

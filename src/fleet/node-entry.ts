@@ -2,6 +2,7 @@ import type { NodeView } from "../routing/types.js";
 import { type HealthThresholds, HealthTracker } from "./health.js";
 import { HeldConversations } from "./held-conversations.js";
 import type { ModelCard } from "./llama-probes.js";
+import { type PrefillSample, PrefillWork } from "./prefill-work.js";
 import { DecayingAverage, DecayingRate } from "./stats.js";
 import type { Admission, HealthState, NodeRecord } from "./types.js";
 
@@ -15,7 +16,7 @@ export interface RequestObservation {
   readonly nodeFault: boolean;
   readonly ttftMs?: number | undefined;
   readonly interTokenMs?: number | undefined;
-  readonly prefillTokensPerSec?: number | undefined;
+  readonly prefill?: PrefillSample | undefined;
   /** How long the node took over the whole request, for a complete answer. */
   readonly serviceMs?: number | undefined;
 }
@@ -38,7 +39,7 @@ export class NodeEntry implements NodeView {
   modelCards: readonly ModelCard[] = [];
   private readonly ttft = new DecayingAverage(LATENCY_HALF_LIFE_MS);
   private readonly interToken = new DecayingAverage(LATENCY_HALF_LIFE_MS);
-  private readonly prefill = new DecayingAverage(LATENCY_HALF_LIFE_MS);
+  private readonly prefill = new PrefillWork(LATENCY_HALF_LIFE_MS);
   private readonly service = new DecayingAverage(LATENCY_HALF_LIFE_MS);
   private readonly held: HeldConversations;
   private readonly rtt = new DecayingAverage(LATENCY_HALF_LIFE_MS);
@@ -112,7 +113,16 @@ export class NodeEntry implements NodeView {
     return this.interToken.value;
   }
   get prefillTokensPerSec(): number | undefined {
-    return this.prefill.value;
+    return this.prefill.tokensPerSec;
+  }
+  get pendingPrefillTokens(): number {
+    return this.prefill.tokens;
+  }
+  get prefillingRequests(): number {
+    return this.prefill.requests;
+  }
+  get prefillSharing(): number {
+    return this.prefill.sharing;
   }
   get foreignLoad(): number | undefined {
     return this.foreign?.load;
@@ -177,8 +187,15 @@ export class NodeEntry implements NodeView {
     this.rtt.observe(ms, this.clock());
   }
 
-  begin(): void {
+  /** A request with `prefillTokens` to evaluate starts; returns the prompt work pending before it. */
+  begin(prefillTokens = 0): number {
     this.active += 1;
+    return this.prefill.begin(prefillTokens);
+  }
+
+  /** That request's prompt is evaluated: its first token came, or it ended before one did. */
+  prefilled(prefillTokens: number): void {
+    this.prefill.done(prefillTokens);
   }
 
   /** A request on this node is over: its load goes at once, its statistics come with the call's settle. */
@@ -190,8 +207,7 @@ export class NodeEntry implements NodeView {
     const now = this.clock();
     if (observation.ttftMs !== undefined) this.ttft.observe(observation.ttftMs, now);
     if (observation.interTokenMs !== undefined) this.interToken.observe(observation.interTokenMs, now);
-    if (observation.prefillTokensPerSec !== undefined)
-      this.prefill.observe(observation.prefillTokensPerSec, now);
+    if (observation.prefill !== undefined) this.prefill.observe(observation.prefill, now);
     if (observation.serviceMs !== undefined) this.service.observe(observation.serviceMs, now);
     if (observation.ok || observation.nodeFault) this.errors.observe(!observation.ok, now);
   }

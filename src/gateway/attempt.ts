@@ -1,5 +1,5 @@
 import type { GatewayError } from "../errors.js";
-import type { NodeEntry, RequestObservation } from "../fleet/index.js";
+import type { NodeEntry, PrefillSample, RequestObservation } from "../fleet/index.js";
 import type { Timings } from "../openai/index.js";
 import type { NodeBreakers } from "../resilience/index.js";
 import { NodeFault } from "../upstream/index.js";
@@ -26,6 +26,9 @@ export class Attempt {
   private readonly controller = new AbortController();
   private readonly unlink: (() => void)[];
   private settled = false;
+  /** Prompt work this attempt adds to its node until its first token, and what was pending before it. */
+  private prefillPending: number;
+  private readonly pendingAtStart: number;
   private resolveOutcome!: () => void;
   private rejectOutcome!: (fault: NodeFault) => void;
 
@@ -36,10 +39,13 @@ export class Attempt {
     parents: readonly AbortSignal[],
     /** Told the attempt's one observation. */
     private readonly report: (report: Omit<AttemptReport, "continuation">) => void,
+    /** Prompt tokens the node is expected to evaluate (what its cache does not hold). */
+    prefillTokens = 0,
   ) {
     this.startedAt = env.clock();
     this.unlink = parents.map((parent) => linkAbort(parent, this.controller));
-    entry.begin();
+    this.prefillPending = prefillTokens;
+    this.pendingAtStart = entry.begin(prefillTokens);
     const outcome = new Promise<void>((resolve, reject) => {
       this.resolveOutcome = resolve;
       this.rejectOutcome = reject;
@@ -55,6 +61,12 @@ export class Attempt {
 
   get elapsedMs(): number {
     return this.env.clock() - this.startedAt;
+  }
+
+  /** The node has produced its first token: the prompt is evaluated, what remains is decoding. */
+  firstToken(): void {
+    this.entry.prefilled(this.prefillPending);
+    this.prefillPending = 0;
   }
 
   /** Gives up on this node; the pending I/O rejects with `fault` as the abort reason. */
@@ -79,7 +91,7 @@ export class Attempt {
         nodeFault: false,
         ttftMs: details.ttftMs ?? ttftFromTimings(this.elapsedMs, details.timings),
         interTokenMs: details.interTokenMs ?? interTokenFromTimings(details.timings),
-        prefillTokensPerSec: prefillSpeed(details.timings),
+        prefill: prefillSample(details.timings, this.pendingAtStart),
         serviceMs: this.elapsedMs,
       },
       undefined,
@@ -103,6 +115,7 @@ export class Attempt {
     if (this.settled) return false;
     this.settled = true;
     for (const unlink of this.unlink) unlink();
+    this.firstToken();
     this.entry.end();
     this.report({
       nodeId: this.entry.id,
@@ -121,9 +134,8 @@ function ttftFromTimings(elapsedMs: number, timings: Timings | undefined): numbe
   return timings ? Math.max(0, elapsedMs - timings.predicted_ms) : undefined;
 }
 
-function prefillSpeed(timings: Timings | undefined): number | undefined {
-  if (!timings || timings.prompt_n < 8 || timings.prompt_ms <= 0) return undefined;
-  return (timings.prompt_n / timings.prompt_ms) * 1000;
+function prefillSample(timings: Timings | undefined, pendingAtStart: number): PrefillSample | undefined {
+  return timings && { tokens: timings.prompt_n, ms: timings.prompt_ms, pendingAtStart };
 }
 
 function interTokenFromTimings(timings: Timings | undefined): number | undefined {

@@ -15,7 +15,7 @@ import type { CallTrace } from "../telemetry/index.js";
 import type { UpstreamPools } from "../upstream/index.js";
 import { Attempt, type AttemptEnv } from "./attempt.js";
 import type { FailoverGuards } from "./failover.js";
-import type { ProxiedRequest } from "./features.js";
+import { type ProxiedRequest, uncachedTokensOn } from "./features.js";
 import type { CallLifetime } from "./lifetime.js";
 import type { HeaderReader, HeaderValues } from "./locality.js";
 import type { CallContext } from "./node-call.js";
@@ -158,9 +158,15 @@ export class Call implements CallContext {
   beginAttempt(entry: NodeEntry, raceSignal?: AbortSignal, continuation = false): Attempt {
     this.currentNode = entry.id;
     const parents = raceSignal ? [this.lifetime.signal, raceSignal] : [this.lifetime.signal];
-    return new Attempt(entry, this.env.attempts, parents, (report) => {
-      this.attempts.push({ ...report, continuation });
-    });
+    return new Attempt(
+      entry,
+      this.env.attempts,
+      parents,
+      (report) => {
+        this.attempts.push({ ...report, continuation });
+      },
+      uncachedTokensOn(entry.id, this.features),
+    );
   }
 
   /** Reports the call's outcome, once; later calls do nothing. */

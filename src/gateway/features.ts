@@ -61,6 +61,13 @@ export function requestFeatures(view: RequestView, model: string, context: Featu
   };
 }
 
+/** Prompt tokens the node would evaluate: the whole prompt, less what its cache holds if it is the remembered one. */
+export function uncachedTokensOn(nodeId: string, features: RequestFeatures | undefined): number {
+  if (features === undefined) return 0;
+  const cached = nodeId === features.rememberedNode ? (features.expectedCachedTokens ?? 0) : 0;
+  return Math.max(0, features.promptTokens - cached);
+}
+
 /**
  * What the remembered node can be expected to hold: the messages of the longest prefix it served. With
  * nothing remembered, only a system prompt others may have sent, credited where it hashes to

@@ -69,6 +69,7 @@ export async function openStream(
       return errorStatus(attempt, ...asErrorAnswer(observer.errorPayload));
     }
     const { first, events } = opening;
+    attempt.firstToken();
     return {
       kind: "done",
       value: { attempt, chunks, framer, first, observer, firstEvents: events, ttftMs: attempt.elapsedMs },

@@ -10,7 +10,10 @@ const UNMEASURED_PREFILL_TOKENS_PER_SEC = 500;
 /** A node may run this many times slower than its own pace before the ask stops excusing it. */
 const SLACK = 2;
 
-type Pace = Pick<NodeView, "interTokenMs" | "prefillTokensPerSec">;
+type Pace = Pick<
+  NodeView,
+  "interTokenMs" | "prefillTokensPerSec" | "pendingPrefillTokens" | "prefillSharing"
+>;
 type Ask = Pick<RequestFeatures, "promptTokens" | "maxTokens"> | undefined;
 
 /**
@@ -20,7 +23,9 @@ type Ask = Pick<RequestFeatures, "promptTokens" | "maxTokens"> | undefined;
  */
 export function prefillAllowanceMs(node: Pace, ask: Ask): number {
   const perSecond = node.prefillTokensPerSec ?? UNMEASURED_PREFILL_TOKENS_PER_SEC;
-  return SLACK * (((ask?.promptTokens ?? 0) * 1000) / perSecond);
+  // The prompts pending on the node (this one's among them, which errs on the generous side) share its batch.
+  const pending = (node.pendingPrefillTokens ?? 0) * (node.prefillSharing ?? 1);
+  return SLACK * ((((ask?.promptTokens ?? 0) + pending) * 1000) / perSecond);
 }
 
 /** The same for a whole answer: its prompt and every token it may generate. */

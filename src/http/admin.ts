@@ -22,6 +22,8 @@ export function nodeReport(entry: NodeEntry) {
     ttft_ms: round(entry.ttftMs),
     inter_token_ms: round(entry.interTokenMs),
     prefill_tokens_per_sec: round(entry.prefillTokensPerSec),
+    prefill_pending_tokens: entry.pendingPrefillTokens,
+    prefill_sharing: round(entry.prefillSharing),
     rtt_ms: round(entry.rttMs),
     error_rate: round(entry.errorRate),
     last_probe_at: entry.lastProbeAt === undefined ? null : new Date(entry.lastProbeAt).toISOString(),

@@ -36,6 +36,15 @@ export interface NodeView {
   readonly serviceMs?: number | undefined;
   /** Conversations this gateway served on the node recently, whose prefixes its slots likely hold. */
   readonly heldConversations?: number | undefined;
+  /** Uncached prompt tokens of this gateway's requests on the node that have no first token yet. */
+  readonly pendingPrefillTokens?: number | undefined;
+  /** How many requests those are. */
+  readonly prefillingRequests?: number | undefined;
+  /**
+   * Share of that pending work a new request waits for, 0..1, learned: llama-server evaluates every
+   * slot's prompt in one batch (1), a node with parallel prompt evaluation learns less.
+   */
+  readonly prefillSharing?: number | undefined;
 }
 
 export interface FleetSnapshot {

@@ -6,6 +6,12 @@ import { COLD, freshOccupancy, type Prediction, predictMs } from "./predict.js";
 
 /** What the latency policy needs about a whole eligible set, gathered in one pass. */
 export interface FleetStats {
+  /**
+   * The policy's options with the priors for unmeasured nodes taken from the measured ones: a node
+   * that joins a fleet of like nodes is expected to be like them, not like a fixed guess that may be
+   * far slower (and would then never be chosen, so never measured) or far faster.
+   */
+  readonly options: LatencyPolicyOptions;
   readonly totalOccupancy: number;
   readonly totalSlots: number;
   /** Indices of nodes worth exploring: never measured, or penalised for errors and needing fresh samples. */
@@ -48,11 +54,13 @@ export class IdHasher {
 export type StatsOf = (nodes: readonly NodeView[], now: number) => FleetStats;
 
 /**
- * Keyed by the eligible array, which `findEligible` memoises per snapshot: every decision on the same
- * snapshot and model reuses the pass, so a large fleet costs O(n) once per snapshot, not per request.
+ * Keyed by the eligible array and the snapshot's time: every decision on the same snapshot and model
+ * reuses the pass, so a large fleet costs O(n) once per snapshot, not per request. The time is part of
+ * the key because the array alone outlives its snapshot (an unchanged healthy set keeps it) while the
+ * live node views inside it move on.
  */
 export function createStatsCache(options: LatencyPolicyOptions): StatsOf {
-  const cache = new WeakMap<readonly NodeView[], FleetStats>();
+  const cache = new WeakMap<readonly NodeView[], FleetStats & { readonly at: number }>();
   const hashIds = new IdHasher();
   const reference: Prediction = {
     promptTokens: 512,
@@ -62,8 +70,8 @@ export function createStatsCache(options: LatencyPolicyOptions): StatsOf {
   };
   return (nodes, now) => {
     let stats = cache.get(nodes);
-    if (stats === undefined) {
-      stats = gather(nodes, now, options, reference, hashIds);
+    if (stats === undefined || stats.at !== now) {
+      stats = { ...gather(nodes, now, withFleetPriors(nodes, options), reference, hashIds), at: now };
       cache.set(nodes, stats);
     }
     return stats;
@@ -96,7 +104,38 @@ function gather(
     if (leaderCount > 0)
       keepBest(leaders, leaderScores, leaderCount, i, predictMs(node, reference, COLD, now, options));
   }
-  return { totalOccupancy, totalSlots, explorable, leaders, idHashes: undefined, hashIds };
+  return { options, totalOccupancy, totalSlots, explorable, leaders, idHashes: undefined, hashIds };
+}
+
+/** The mean of each pace over the nodes that have measured it, in place of the configured prior. */
+function withFleetPriors(nodes: readonly NodeView[], options: LatencyPolicyOptions): LatencyPolicyOptions {
+  let ttft = 0;
+  let ttftN = 0;
+  let interToken = 0;
+  let interTokenN = 0;
+  let prefill = 0;
+  let prefillN = 0;
+  for (const node of nodes) {
+    if (node.ttftMs !== undefined) {
+      ttft += node.ttftMs;
+      ttftN++;
+    }
+    if (node.interTokenMs !== undefined) {
+      interToken += node.interTokenMs;
+      interTokenN++;
+    }
+    if (node.prefillTokensPerSec !== undefined) {
+      prefill += node.prefillTokensPerSec;
+      prefillN++;
+    }
+  }
+  if (ttftN + interTokenN + prefillN === 0) return options;
+  return {
+    ...options,
+    defaultTtftMs: ttftN > 0 ? ttft / ttftN : options.defaultTtftMs,
+    defaultInterTokenMs: interTokenN > 0 ? interToken / interTokenN : options.defaultInterTokenMs,
+    defaultPrefillTokensPerSec: prefillN > 0 ? prefill / prefillN : options.defaultPrefillTokensPerSec,
+  };
 }
 
 /** Insertion into a tiny sorted list: cheaper than sorting the fleet for its best few. */

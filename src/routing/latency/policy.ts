@@ -26,8 +26,7 @@ export function createLatencyPolicy(
   random: RandomSource,
   overrides: Partial<LatencyPolicyOptions> = {},
 ): RoutingPolicy {
-  const options = resolveLatencyOptions(overrides);
-  const statsOf = createStatsCache(options);
+  const statsOf = createStatsCache(resolveLatencyOptions(overrides));
   return {
     name: "latency",
     rank(snapshot, request) {
@@ -35,6 +34,7 @@ export function createLatencyPolicy(
       if (nodes.length === 0) return { ranked: [], reason: LATENCY_REASONS.plain, unavailable };
       const now = snapshot.now;
       const stats = statsOf(nodes, now);
+      const options = stats.options;
       const affinity = findAffinity(nodes, stats, request, now, options);
       // A conversation whose node holds its prefix is not the one to spend on exploration: losing the
       // cache costs a full prefill, while the next new conversation can measure the cold node for free.

@@ -55,12 +55,14 @@ export function predictMs(
 ): number {
   const interTokenMs = node.interTokenMs ?? options.defaultInterTokenMs;
   const perToken = msPerPrefillToken(node, options);
-  const prefillMs =
-    Math.max(0, request.promptTokens - placement.cachedTokens) * perToken * sharing(node, now, options);
+  const wait = waitMs(node, now, options);
+  const prefillTokens =
+    Math.max(0, request.promptTokens - placement.cachedTokens) + (wait === 0 ? pendingShare(node) : 0);
+  const prefillMs = prefillTokens * perToken * sharing(node, now, options);
   const decodeWeight = request.stream ? options.streamDecodeWeight : options.blockingDecodeWeight;
   return (
     networkMs(node, request, options) +
-    waitMs(node, now, options) +
+    wait +
     prefillMs +
     evictionMs(node, request, placement, perToken, options) +
     request.maxTokens * interTokenMs * decodeWeight +
@@ -69,15 +71,26 @@ export function predictMs(
 }
 
 /**
- * A llama-server runs all its slots in one batch on one compute budget, so a prefill beside busy slots
- * runs slower than on an idle node: its time grows by `slotContention` × the share of slots in use.
- * Without this, every node with a free slot would look the same, and new conversations would pile
- * onto whichever node their system prompt last went to.
+ * The prompts this gateway has sent the node that are still being evaluated: llama-server evaluates
+ * them in the same batch as a new one, so with a slot free the new prompt still waits for its share
+ * of them. A short turn beside a long cold prefill is as slow as that prefill.
+ */
+function pendingShare(node: NodeView): number {
+  return (node.pendingPrefillTokens ?? 0) * (node.prefillSharing ?? 1);
+}
+
+/**
+ * A llama-server runs all its slots in one batch on one compute budget, so a prefill beside slots that
+ * are decoding runs slower than on an idle node: its time grows by `slotContention` × the share of
+ * slots in use (the prompts still pending are counted as tokens instead, by `pendingShare`). Without
+ * this, every node with a free slot would look the same, and new conversations would pile onto
+ * whichever node their system prompt last went to.
  */
 function sharing(node: NodeView, now: number, options: LatencyPolicyOptions): number {
   if (options.slotContention === 0 || occupancy(node) === 0) return 1;
   const slots = slotsOf(node, options.defaultSlots);
-  return 1 + options.slotContention * Math.min(1, freshOccupancy(node, now, options) / slots);
+  const decoding = Math.max(0, freshOccupancy(node, now, options) - (node.prefillingRequests ?? 0));
+  return 1 + options.slotContention * Math.min(1, decoding / slots);
 }
 
 function networkMs(node: NodeView, request: Prediction, options: LatencyPolicyOptions): number {

@@ -94,6 +94,53 @@ describe("slots sharing a node's compute", () => {
   });
 });
 
+describe("prompts pending in a node's batch", () => {
+  const opening = request({ promptTokens: 1000 });
+
+  it("sends a new conversation away from a node still evaluating a long prompt, though its slots are free", () => {
+    const evaluating = node("evaluating", { rttMs: 5, inFlight: 1, pendingPrefillTokens: 3000 });
+    const decoding = node("decoding", { rttMs: 5, inFlight: 2, pendingPrefillTokens: 0 });
+    expect(rank([evaluating, decoding], opening).ranked[0]?.id).toBe("decoding");
+  });
+
+  it("keeps a conversation on its node when that node's pending work costs less than a prefill elsewhere", () => {
+    const remembered = node("remembered", { inFlight: 1, pendingPrefillTokens: 500 });
+    expect(rank([remembered, node("idle")]).reason).toBe(LATENCY_REASONS.affinityHit);
+  });
+
+  it("moves it when the pending work outweighs the cache it would reuse", () => {
+    const remembered = node("remembered", { inFlight: 3, pendingPrefillTokens: 6000 });
+    const decision = rank([remembered, node("idle")]);
+    expect(decision.ranked[0]?.id).toBe("idle");
+    expect(decision.reason).toBe(LATENCY_REASONS.affinitySlower);
+  });
+
+  it("ignores pending work on a node that learned it evaluates prompts in parallel", () => {
+    const parallel = { rttMs: 5, inFlight: 1, pendingPrefillTokens: 3000, prefillSharing: 0 };
+    const decision = rank([node("parallel", parallel), node("idle", { rttMs: 5 })], opening, {
+      ...noExplore,
+      slotContention: 0,
+    });
+    expect(decision.reason).toBe(LATENCY_REASONS.p2c);
+  });
+});
+
+describe("priors for unmeasured nodes", () => {
+  it("expects a node that has not answered yet to be like the measured ones, not like a slow guess", () => {
+    // The configured prior (1,000 tokens/s) would make the new node look 10x slower than its peers.
+    const measured = { prefillTokensPerSec: 10_000, ttftMs: 100, interTokenMs: 5, rttMs: 5 };
+    const busy = node("busy", { ...measured, inFlight: 2, pendingPrefillTokens: 2000 });
+    const fresh = node("fresh", {
+      rttMs: 5,
+      ttftMs: undefined,
+      interTokenMs: undefined,
+      prefillTokensPerSec: undefined,
+    });
+    const opening = request({ promptTokens: 1000, maxTokens: 16 });
+    expect(rank([busy, fresh], opening).ranked[0]?.id).toBe("fresh");
+  });
+});
+
 describe("eviction cost", () => {
   const opening = request({ promptTokens: 2000 });
 
@@ -118,5 +165,17 @@ describe("eviction cost", () => {
     });
     const full = node("remembered", { rttMs: 5, heldConversations: 4 });
     expect(rank([full, node("roomy", { rttMs: 5 })], sharing).ranked[0]?.id).toBe("roomy");
+  });
+});
+
+describe("one policy over a long-lived fleet", () => {
+  it("judges a hotspot by the fleet's load now, not as it was when the healthy set last changed", () => {
+    // A registry hands out the same array of live node views for as long as the healthy set holds.
+    const views = ["remembered", "a", "b"].map((id) => ({ ...node(id, { slotsTotal: 4, serviceMs: 100 }) }));
+    const policy = createLatencyPolicy(createRandom(3), noExplore);
+    expect(policy.rank(fleet(views, NOW), laterTurn).reason).toBe(LATENCY_REASONS.affinityHit);
+    for (const view of views) view.inFlight = 9;
+    // Every node is as loaded: the wait is the same everywhere, so there is no hotspot to avoid.
+    expect(policy.rank(fleet(views, NOW + 250), laterTurn).reason).toBe(LATENCY_REASONS.affinityHit);
   });
 });
