@@ -12,17 +12,18 @@ const CTX_PER_SLOT = 4096;
 const REGIONS = ["fra", "ams", "waw"];
 
 /**
- * Contended (issue 17): 8 lanes of users, two thirds of the fleet's 12 slots, each with two
+ * Contended (issue 17): 9 lanes of users, three quarters of the fleet's 12 slots, each with two
  * conversations in turn; every conversation opens with a document of its own (~1,000 tokens, a cold
  * prefill of 200-400 ms on a quiet core with the bench model) under one of two short system prompts,
- * and asks 7-8 questions with little pause. 16 conversations × 7-8 turns ≥ 100 requests per run. The
+ * and asks 7-8 questions with little pause. With 8 lanes a policy that answers faster kept fewer than
+ * half the slots busy. 18 conversations × 7-8 turns ≥ 100 requests per run. The
  * timeout is generous because three one-thread nodes share two loaded cores with the client and gateway:
  * what is compared is time to first token, not whether it fits a budget.
  */
 export const LLAMA_SCALE: WorkloadScale = {
   ratePerSec: 4,
   durationMs: 8000,
-  conversations: 16,
+  conversations: 18,
   conversationWindowMs: 1500,
   systemPrompts: 2,
   systemPromptWords: [30, 50],
@@ -30,7 +31,7 @@ export const LLAMA_SCALE: WorkloadScale = {
   maxTokens: 16,
   thinkMs: [20, 60, 300],
   ownContextWords: [400, 480],
-  lanes: 8,
+  lanes: 9,
   ttftTimeoutMs: 20_000,
 };
 
