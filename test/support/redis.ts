@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import { RedisStore } from "../../src/store/index.js";
 
 /** The name under which the test setup hands every test worker the one Redis URL of the run. */
@@ -26,5 +27,16 @@ export async function clearRedisPrefix(url: string, prefix: string): Promise<voi
     await store.clear();
   } finally {
     await store.close();
+  }
+}
+
+/** Redis's own clock in ms: the clock the quota windows are cut by, whatever the test machine's says. */
+export async function redisNowMs(url: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    const [seconds, micros] = await redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  } finally {
+    redis.disconnect();
   }
 }
