@@ -27,7 +27,8 @@ export class Attempt {
   private readonly unlink: (() => void)[];
   private settled = false;
   /** Prompt work this attempt adds to its node until its first token, and what was pending before it. */
-  private prefillPending: number;
+  private readonly prefillTokens: number;
+  private prefilling = true;
   private readonly pendingAtStart: number;
   private resolveOutcome!: () => void;
   private rejectOutcome!: (fault: NodeFault) => void;
@@ -44,7 +45,7 @@ export class Attempt {
   ) {
     this.startedAt = env.clock();
     this.unlink = parents.map((parent) => linkAbort(parent, this.controller));
-    this.prefillPending = prefillTokens;
+    this.prefillTokens = prefillTokens;
     this.pendingAtStart = entry.begin(prefillTokens);
     const outcome = new Promise<void>((resolve, reject) => {
       this.resolveOutcome = resolve;
@@ -65,8 +66,9 @@ export class Attempt {
 
   /** The node has produced its first token: the prompt is evaluated, what remains is decoding. */
   firstToken(): void {
-    this.entry.prefilled(this.prefillPending);
-    this.prefillPending = 0;
+    if (!this.prefilling) return;
+    this.prefilling = false;
+    this.entry.prefilled(this.prefillTokens);
   }
 
   /** Gives up on this node; the pending I/O rejects with `fault` as the abort reason. */
