@@ -109,33 +109,31 @@ function gather(
 
 /** The mean of each pace over the nodes that have measured it, in place of the configured prior. */
 function withFleetPriors(nodes: readonly NodeView[], options: LatencyPolicyOptions): LatencyPolicyOptions {
-  let ttft = 0;
-  let ttftN = 0;
-  let interToken = 0;
-  let interTokenN = 0;
-  let prefill = 0;
-  let prefillN = 0;
-  for (const node of nodes) {
-    if (node.ttftMs !== undefined) {
-      ttft += node.ttftMs;
-      ttftN++;
-    }
-    if (node.interTokenMs !== undefined) {
-      interToken += node.interTokenMs;
-      interTokenN++;
-    }
-    if (node.prefillTokensPerSec !== undefined) {
-      prefill += node.prefillTokensPerSec;
-      prefillN++;
-    }
-  }
-  if (ttftN + interTokenN + prefillN === 0) return options;
+  const ttft = meanOf(nodes, (node) => node.ttftMs);
+  const interToken = meanOf(nodes, (node) => node.interTokenMs);
+  const prefill = meanOf(nodes, (node) => node.prefillTokensPerSec);
+  if (ttft === undefined && interToken === undefined && prefill === undefined) return options;
   return {
     ...options,
-    defaultTtftMs: ttftN > 0 ? ttft / ttftN : options.defaultTtftMs,
-    defaultInterTokenMs: interTokenN > 0 ? interToken / interTokenN : options.defaultInterTokenMs,
-    defaultPrefillTokensPerSec: prefillN > 0 ? prefill / prefillN : options.defaultPrefillTokensPerSec,
+    defaultTtftMs: ttft ?? options.defaultTtftMs,
+    defaultInterTokenMs: interToken ?? options.defaultInterTokenMs,
+    defaultPrefillTokensPerSec: prefill ?? options.defaultPrefillTokensPerSec,
   };
+}
+
+function meanOf(
+  nodes: readonly NodeView[],
+  pace: (node: NodeView) => number | undefined,
+): number | undefined {
+  let sum = 0;
+  let measured = 0;
+  for (const node of nodes) {
+    const value = pace(node);
+    if (value === undefined) continue;
+    sum += value;
+    measured++;
+  }
+  return measured > 0 ? sum / measured : undefined;
 }
 
 /** Insertion into a tiny sorted list: cheaper than sorting the fleet for its best few. */

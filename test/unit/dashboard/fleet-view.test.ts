@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { FleetView } from "../../../src/dashboard/index.js";
-import { NodeEntry } from "../../../src/fleet/index.js";
+import type { NodeEntry } from "../../../src/fleet/index.js";
 import type { AttemptReport, CallOutcome } from "../../../src/gateway/index.js";
+import { testNodeEntry } from "../../support/node-entry.js";
 import { sampleOutcome } from "../../support/outcomes.js";
 
 const START = Date.parse("2026-01-01T00:00:00Z");
 
 function entry(id: string, region: string): NodeEntry {
-  const record = {
-    id,
-    url: `http://${id}`,
-    region,
-    location: undefined,
-    apiKey: undefined,
-    declaredModels: ["tiny"],
-    declaredSlots: 4,
-  };
-  return new NodeEntry(record, { unhealthyAfter: 2, healthyAfter: 1 }, () => 0);
+  return testNodeEntry(() => 0, { id, region, models: ["tiny"] });
 }
 
 const served = (nodeId: string, ttftMs = 100): AttemptReport => ({

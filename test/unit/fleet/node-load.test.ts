@@ -1,18 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NodeEntry } from "../../../src/fleet/node-entry.js";
-
-function entry(clock: () => number): NodeEntry {
-  const record = {
-    id: "n",
-    url: "http://127.0.0.1:1",
-    region: undefined,
-    location: undefined,
-    apiKey: undefined,
-    declaredModels: ["m"],
-    declaredSlots: 4,
-  };
-  return new NodeEntry(record, { unhealthyAfter: 3, healthyAfter: 2 }, clock);
-}
+import { testNodeEntry as entry } from "../../support/node-entry.js";
 
 describe("what a node entry tells routing about load", () => {
   it("counts as other gateways' only what a probe saw beyond this gateway's own requests, stamped with its time", () => {

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { NodeEntry } from "../../../src/fleet/node-entry.js";
 import { Attempt } from "../../../src/gateway/attempt.js";
 import { NodeBreakers } from "../../../src/resilience/index.js";
+import { testNodeEntry } from "../../support/node-entry.js";
 
 function setup() {
   const clock = () => 1_000;
-  const record = {
-    id: "n",
-    url: "http://127.0.0.1:1",
-    region: undefined,
-    location: undefined,
-    apiKey: undefined,
-    declaredModels: ["m"],
-    declaredSlots: 4,
-  };
-  const entry = new NodeEntry(record, { unhealthyAfter: 3, healthyAfter: 2 }, clock);
+  const entry = testNodeEntry(clock);
   const env = { breakers: new NodeBreakers(), clock, onSettled: () => undefined };
   // The call's settle hands each attempt's observation to its node; here it is handed on at once.
   const start = (tokens: number) =>
