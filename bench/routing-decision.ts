@@ -51,7 +51,7 @@ function buildFleet(size: number, seed: number): NodeView[] {
       foreignLoad: random() > 0.5 ? Math.floor(random() * 3) : 0,
       probedAt: -random() * 1000,
       serviceMs: measured ? 300 + random() * 3000 : undefined,
-      heldConversations: Math.floor(random() * (slotsTotal + 2)),
+      evictionRisk: random() > 0.5 ? random() : 0,
     };
   });
 }

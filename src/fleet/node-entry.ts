@@ -133,8 +133,8 @@ export class NodeEntry implements NodeView {
   get serviceMs(): number | undefined {
     return this.service.value;
   }
-  get heldConversations(): number {
-    return this.held.count();
+  get evictionRisk(): number {
+    return this.held.evictionRisk(this.capacity.slotsTotal ?? 1);
   }
   get rttMs(): number | undefined {
     return this.rtt.value;

@@ -34,8 +34,11 @@ export interface NodeView {
   readonly probedAt?: number | undefined;
   /** Decaying average of how long the node took per request, from sending it to its last byte. */
   readonly serviceMs?: number | undefined;
-  /** Conversations this gateway served on the node recently, whose prefixes its slots likely hold. */
-  readonly heldConversations?: number | undefined;
+  /**
+   * The chance, 0..1, that a request claiming a slot here evicts a conversation that comes back: 0
+   * while a slot holds none of the conversations this gateway served there recently.
+   */
+  readonly evictionRisk?: number | undefined;
   /** Uncached prompt tokens of this gateway's requests on the node that have no first token yet. */
   readonly pendingPrefillTokens?: number | undefined;
   /** How many requests those are. */

@@ -14,9 +14,9 @@ export interface LatencyPolicyOptions {
    */
   readonly hotspotQueuePerSlot: number;
   /**
-   * Share of a full prefill charged for sending a request that needs a slot to a node whose slots all
-   * hold recently served conversations: one of them loses its cache (llama-server may keep it in its
-   * host-memory prompt cache, and the conversation may not come back, hence a share).
+   * Share of a full prefill charged, times the node's `evictionRisk`, for sending a request that needs
+   * a slot to a node whose slots all hold conversations: the one evicted loses its cache (a share, since
+   * llama-server may restore it from its host-memory prompt cache).
    */
   readonly evictionWeight: number;
   /** How much slower a prefill runs on a node whose slots are all busy than on an idle one (× 1 + this). */

@@ -116,8 +116,8 @@ export function waitMs(node: NodeView, now: number, options: LatencyPolicyOption
 }
 
 /**
- * A request that claims a slot on a node whose slots all hold recent conversations evicts one of them,
- * which then pays a prefill of about this request's size when it comes back.
+ * A request that claims a slot on a node whose slots all hold conversations evicts the least recently
+ * used one; if that conversation comes back, it pays a prefill of about this request's size.
  */
 function evictionMs(
   node: NodeView,
@@ -127,7 +127,5 @@ function evictionMs(
   options: LatencyPolicyOptions,
 ): number {
   if (!placement.claimsSlot) return 0;
-  const held = node.heldConversations ?? 0;
-  if (held < slotsOf(node, options.defaultSlots)) return 0;
-  return options.evictionWeight * request.promptTokens * perToken;
+  return options.evictionWeight * (node.evictionRisk ?? 0) * request.promptTokens * perToken;
 }

@@ -20,4 +20,19 @@ describe("HeldConversations", () => {
     for (let i = 0; i < 100; i++) held.touch(`c${i}`, 2);
     expect(held.count()).toBe(4);
   });
+
+  it("judges the conversation in the slot to be reused by its silence against the gap between turns", () => {
+    let now = 0;
+    const held = new HeldConversations(() => now);
+    // Conversations on this node come back about 2 s after their last turn.
+    for (const key of ["a", "b", "a", "b"]) {
+      held.touch(key, 2);
+      now += 1_000;
+    }
+    expect(held.evictionRisk(2)).toBeGreaterThan(0.5);
+    // Silent for ten gaps: they have most likely ended, and taking their slot costs nothing.
+    now += 20_000;
+    expect(held.evictionRisk(2)).toBeLessThan(0.05);
+    expect(held.evictionRisk(3)).toBe(0);
+  });
 });

@@ -24,11 +24,11 @@ describe("what a node entry tells routing about load", () => {
     expect(node.serviceMs).toBe(400);
   });
 
-  it("counts the conversations it served recently as held in its slots", () => {
+  it("risks evicting a returning conversation only once every slot holds a recent one", () => {
     const node = entry(() => 0);
-    node.holdConversation("a");
-    node.holdConversation("b");
-    node.holdConversation("a");
-    expect(node.heldConversations).toBe(2);
+    for (const key of ["a", "b", "a", "c"]) node.holdConversation(key);
+    expect(node.evictionRisk).toBe(0);
+    node.holdConversation("d");
+    expect(node.evictionRisk).toBe(1);
   });
 });

@@ -145,13 +145,19 @@ describe("eviction cost", () => {
   const opening = request({ promptTokens: 2000 });
 
   it("sends a new conversation where it evicts no recent conversation from its slot", () => {
-    const full = node("full", { rttMs: 5, heldConversations: 4 });
-    const roomy = node("roomy", { rttMs: 40, heldConversations: 2 });
+    const full = node("full", { rttMs: 5, evictionRisk: 1 });
+    const roomy = node("roomy", { rttMs: 40, evictionRisk: 0 });
     expect(rank([full, roomy], opening).ranked[0]?.id).toBe("roomy");
   });
 
+  it("sends it where the slot to be reused holds a conversation long silent, not one likely back soon", () => {
+    const hot = node("hot", { rttMs: 5, evictionRisk: 0.9 });
+    const stale = node("stale", { rttMs: 40, evictionRisk: 0.02 });
+    expect(rank([hot, stale], opening).ranked[0]?.id).toBe("stale");
+  });
+
   it("charges nothing to a conversation coming back to its own slot", () => {
-    const own = node("remembered", { rttMs: 40, heldConversations: 4 });
+    const own = node("remembered", { rttMs: 40, evictionRisk: 1 });
     const decision = rank([own, node("near", { rttMs: 5 })]);
     expect(decision.reason).toBe(LATENCY_REASONS.affinityHit);
   });
@@ -163,7 +169,7 @@ describe("eviction cost", () => {
       promptTokens: 2000,
       expectedCachedTokens: 300,
     });
-    const full = node("remembered", { rttMs: 5, heldConversations: 4 });
+    const full = node("remembered", { rttMs: 5, evictionRisk: 1 });
     expect(rank([full, node("roomy", { rttMs: 5 })], sharing).ranked[0]?.id).toBe("roomy");
   });
 });
