@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../support/browser.js";
+import { BROWSER_HOOK_TIMEOUT_MS, launchChromium } from "../support/browser.js";
 import { startFleet, type TestFleet } from "../support/fleet.js";
 
 /**
@@ -32,7 +32,7 @@ describe("a browser page on another origin", () => {
     site = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(PAGE));
     await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
     origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-  });
+  }, BROWSER_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await browser?.close();
     await Promise.all(fleets.map((fleet) => fleet.close()));

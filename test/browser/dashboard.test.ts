@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../support/browser.js";
+import { BROWSER_HOOK_TIMEOUT_MS, launchChromium } from "../support/browser.js";
 import { postJson, startFleet, TEST_ADMIN_TOKEN, type TestFleet } from "../support/fleet.js";
 
 /** The dashboard in a real headless Chromium, against a running fleet of simulated nodes. */
@@ -38,7 +38,7 @@ describe("the dashboard in a browser", () => {
       },
     );
     dashboard = `${fleet.gateway.adminUrl}/dashboard`;
-  });
+  }, BROWSER_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await Promise.all(contexts.map((context) => context.close()));
     await browser?.close();

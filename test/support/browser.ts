@@ -1,6 +1,12 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 
+/**
+ * For the hooks that launch Chromium: its start, beside a fleet and the rest of the suite on a loaded
+ * two-core machine, may outlast vitest's 30 s hook timeout, which would fail the whole suite.
+ */
+export const BROWSER_HOOK_TIMEOUT_MS = 90_000;
+
 /** Debian's chromium package: playwright's own browser download cannot work on these machines. */
 export const CHROMIUM = "/usr/bin/chromium";
 
