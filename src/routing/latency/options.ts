@@ -19,6 +19,11 @@ export interface LatencyPolicyOptions {
    * llama-server may restore it from its host-memory prompt cache).
    */
   readonly evictionWeight: number;
+  /**
+   * Weight of the delay a prompt imposes on the requests already waiting for a first token on the same
+   * node (they share its batch): 1 counts their time as much as this request's own.
+   */
+  readonly externalityWeight: number;
   /** How much slower a prefill runs on a node whose slots are all busy than on an idle one (× 1 + this). */
   readonly slotContention: number;
   /**
@@ -56,6 +61,7 @@ export const DEFAULT_LATENCY_OPTIONS: LatencyPolicyOptions = Object.freeze({
   affinityLoadEpsilon: 0.25,
   hotspotQueuePerSlot: 1,
   evictionWeight: 0.5,
+  externalityWeight: 1,
   slotContention: 1,
   nearEqualMs: 10,
   streamDecodeWeight: 0.2,

@@ -56,14 +56,25 @@ export function predictMs(
   const interTokenMs = node.interTokenMs ?? options.defaultInterTokenMs;
   const perToken = msPerPrefillToken(node, options);
   const wait = waitMs(node, now, options);
-  const prefillTokens =
-    Math.max(0, request.promptTokens - placement.cachedTokens) + (wait === 0 ? pendingShare(node) : 0);
+  const uncached = Math.max(0, request.promptTokens - placement.cachedTokens);
+  const prefillTokens = uncached + (wait === 0 ? pendingShare(node) : 0);
   const prefillMs = prefillTokens * perToken * sharing(node, now, options);
+  // The requests already waiting there for a first token share the batch with this prompt: each waits
+  // about as long again, a cost the pick imposes on others (and on the fleet's mean time to first token).
+  const externalMs =
+    wait === 0
+      ? options.externalityWeight *
+        uncached *
+        perToken *
+        (node.prefillSharing ?? 1) *
+        (node.prefillingRequests ?? 0)
+      : 0;
   const decodeWeight = request.stream ? options.streamDecodeWeight : options.blockingDecodeWeight;
   return (
     networkMs(node, request, options) +
     wait +
     prefillMs +
+    externalMs +
     evictionMs(node, request, placement, perToken, options) +
     request.maxTokens * interTokenMs * decodeWeight +
     node.errorRate * options.errorPenaltyMs

@@ -115,6 +115,22 @@ describe("prompts pending in a node's batch", () => {
     expect(decision.reason).toBe(LATENCY_REASONS.affinitySlower);
   });
 
+  it("counts the wait a cold prompt imposes on the first tokens already due on its node", () => {
+    // Two short turns are about to get their first token on "waiting"; "decoding" is as busy but past that.
+    const waiting = node("waiting", {
+      rttMs: 5,
+      inFlight: 2,
+      prefillingRequests: 2,
+      pendingPrefillTokens: 100,
+    });
+    const decoding = node("decoding", { rttMs: 60, inFlight: 2, prefillingRequests: 0 });
+    expect(rank([waiting, decoding], opening).ranked[0]?.id).toBe("decoding");
+    // Counting only its own time, the opening would go where it delays both of them.
+    expect(rank([waiting, decoding], opening, { ...noExplore, externalityWeight: 0 }).ranked[0]?.id).toBe(
+      "waiting",
+    );
+  });
+
   it("ignores pending work on a node that learned it evaluates prompts in parallel", () => {
     const parallel = { rttMs: 5, inFlight: 1, pendingPrefillTokens: 3000, prefillSharing: 0 };
     const decision = rank([node("parallel", parallel), node("idle", { rttMs: 5 })], opening, {
