@@ -42,9 +42,10 @@ export function freshOccupancy(node: NodeView, now: number, options: LatencyPoli
 
 /**
  * Expected cost in milliseconds of sending the request to the node: time to first token (network, the
- * wait for a slot, prefill of the tokens not already cached), plus weighted decode time, plus what
- * evicting another conversation's cache will cost it, plus a charge for the chance the attempt fails
- * and must be retried elsewhere. Lower is better.
+ * wait for a slot, prefill of the tokens not already cached), plus the delay that prefill imposes on
+ * the node's other requests awaiting a first token, plus weighted decode time, plus what evicting
+ * another conversation's cache will cost it, plus a charge for the chance the attempt fails and must
+ * be retried elsewhere. Lower is better.
  */
 export function predictMs(
   node: NodeView,
@@ -59,22 +60,13 @@ export function predictMs(
   const uncached = Math.max(0, request.promptTokens - placement.cachedTokens);
   const prefillTokens = uncached + (wait === 0 ? pendingShare(node) : 0);
   const prefillMs = prefillTokens * perToken * sharing(node, now, options);
-  // The requests already waiting there for a first token share the batch with this prompt: each waits
-  // about as long again, a cost the pick imposes on others (and on the fleet's mean time to first token).
-  const externalMs =
-    wait === 0
-      ? options.externalityWeight *
-        uncached *
-        perToken *
-        (node.prefillSharing ?? 1) *
-        (node.prefillingRequests ?? 0)
-      : 0;
+  const imposedMs = wait === 0 ? delayImposedMs(node, uncached * perToken, options) : 0;
   const decodeWeight = request.stream ? options.streamDecodeWeight : options.blockingDecodeWeight;
   return (
     networkMs(node, request, options) +
     wait +
     prefillMs +
-    externalMs +
+    imposedMs +
     evictionMs(node, request, placement, perToken, options) +
     request.maxTokens * interTokenMs * decodeWeight +
     node.errorRate * options.errorPenaltyMs
@@ -88,6 +80,16 @@ export function predictMs(
  */
 function pendingShare(node: NodeView): number {
   return (node.pendingPrefillTokens ?? 0) * (node.prefillSharing ?? 1);
+}
+
+/**
+ * The requests already waiting on the node for a first token share its batch with this prompt: each
+ * waits about as long again. It is a cost the pick imposes on others, and on the fleet's mean time to
+ * first token.
+ */
+function delayImposedMs(node: NodeView, ownPrefillMs: number, options: LatencyPolicyOptions): number {
+  const waiting = node.prefillingRequests ?? 0;
+  return options.externalityWeight * ownPrefillMs * (node.prefillSharing ?? 1) * waiting;
 }
 
 /**
