@@ -92,15 +92,18 @@ function pseudoWord(random: () => number, capitalise: boolean): string {
   return capitalise ? word.charAt(0).toUpperCase() + word.slice(1) : word;
 }
 
+/** Width of the sim's embeddings: what /v1/embeddings returns and what rerank scores by. */
+const EMBEDDING_DIMS = 64;
+
 /**
  * A deterministic embedding: the normalised sum of one pseudo-random vector per token, so texts that
  * share tokens point in similar directions, as real embeddings roughly do.
  */
-export function embed(ids: readonly number[], dims: number): number[] {
-  const vector = new Array<number>(dims).fill(0);
+export function embed(ids: readonly number[]): number[] {
+  const vector = new Array<number>(EMBEDDING_DIMS).fill(0);
   for (const id of ids) {
     const random = mulberry32(id);
-    for (let d = 0; d < dims; d++) vector[d] = (vector[d] ?? 0) + random() * 2 - 1;
+    for (let d = 0; d < EMBEDDING_DIMS; d++) vector[d] = (vector[d] ?? 0) + random() * 2 - 1;
   }
   const norm = Math.hypot(...vector) || 1;
   return vector.map((value) => value / norm);

@@ -13,8 +13,6 @@ import {
   sendJson,
 } from "./wire.js";
 
-const DIMS = 64;
-
 /**
  * POST /v1/rerank (and /rerank, /reranking, /v1/reranking): llama-server's Jina/Cohere shape,
  * `results` sorted by `relevance_score`, cut to `top_n`. The score is the cosine of the sim's
@@ -37,10 +35,10 @@ export async function handleRerank(
       throw llamaErrors.invalidRequest('"documents" must be a non-empty string array');
     }
     const query = ctx.tokenizer.tokenize(body.query);
-    const queryVector = embed(query, DIMS);
+    const queryVector = embed(query);
     const scored = documents.map((document: unknown, index) => {
       const ids = ctx.tokenizer.tokenize(documentText(document));
-      const vector = embed(ids, DIMS);
+      const vector = embed(ids);
       const score = vector.reduce((sum, value, d) => sum + value * (queryVector[d] ?? 0), 0);
       return { index, relevance_score: score, tokens: query.length + ids.length };
     });

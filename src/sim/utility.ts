@@ -17,8 +17,6 @@ import {
 
 /** /tokenize, /detokenize, /apply-template and /v1/embeddings: the node's non-generating endpoints. */
 
-const EMBEDDING_DIMS = 64;
-
 async function readObject(req: IncomingMessage): Promise<Record<string, unknown>> {
   const body = await readJson(req);
   if (!isRecord(body)) throw llamaErrors.invalidRequest("Request body must be a JSON object");
@@ -75,7 +73,7 @@ export async function handleEmbeddings(
       object: "list",
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
       data: inputs.map((ids, index) => ({
-        embedding: encode(embed(ids, EMBEDDING_DIMS), body.encoding_format),
+        embedding: encode(embed(ids), body.encoding_format),
         index,
         object: "embedding",
       })),
